@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The checkpoint file format: pure code, bytes in and bytes out, no I/O.
+ * docs/file-format.md is the specification; this is its implementation.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Layout of the fixed header (all integers little-endian). The first 48
+ * bytes keep their meaning in every format version. */
+#define CKPT_FORMAT_MAGIC              "\x89" "CKPT\r\n\x1a"
+#define CKPT_FORMAT_MAGIC_LEN          8
+#define CKPT_FORMAT_VERSION            1
+#define CKPT_FORMAT_FIXED_HEADER_SIZE  64
+#define CKPT_FORMAT_OFFSET_VERSION      8
+#define CKPT_FORMAT_OFFSET_HEADER_SIZE 12
+#define CKPT_FORMAT_OFFSET_PAYLOAD_SIZE 16
+#define CKPT_FORMAT_OFFSET_ROUND       24
+#define CKPT_FORMAT_OFFSET_CTIME       32
+#define CKPT_FORMAT_OFFSET_CHECKSUM    40
+#define CKPT_FORMAT_OFFSET_META_SIZE   48
+#define CKPT_FORMAT_OFFSET_BYTE_ORDER  52
+#define CKPT_FORMAT_META_TYPE          "(sa{sv})"
+#define CKPT_FORMAT_CHECKSUM_SEED      G_GUINT64_CONSTANT (0x43504b4356303031)  /* "100VCKPC" */
+
+typedef enum
+{
+  CKPT_FORMAT_ENCODE_NONE     = 0,
+  /* Write the payload and metadata in the byte order opposite to the host's
+   * (only used to make test fixtures). */
+  CKPT_FORMAT_ENCODE_BYTESWAP = 1 << 0,
+} CkptFormatEncodeFlags;
+
+typedef enum
+{
+  CKPT_FORMAT_DECODE_NONE      = 0,
+  /* Skip the checksum (trusted data). Structure is still checked. */
+  CKPT_FORMAT_DECODE_NO_VERIFY = 1 << 0,
+} CkptFormatDecodeFlags;
+
+typedef struct
+{
+  guint32       version;
+  gint64        round_num;
+  gint64        ctime_usec;       /* microseconds since the Unix epoch, UTC */
+  char          byte_order;       /* 'l' or 'B', of metadata and payload */
+  guint32       header_size;      /* offset of the payload */
+  guint64       payload_size;
+  guint64       checksum;
+  GVariantType *type;             /* owned */
+  GVariant     *metadata;         /* owned, a{sv}, in host byte order */
+} CkptFormatHeader;
+
+void       ckpt_format_header_clear   (CkptFormatHeader      *header);
+
+/* Encodes @state (any GVariant; floating references are sunk) as a checkpoint
+ * of @round_num. The result is two pieces to be written one after the other:
+ * @out_header (the header, checksum included) and @out_payload (the state's
+ * serialised bytes, not copied when @state is already in normal form and in
+ * host byte order). @metadata is an optional a{sv} of user metadata merged
+ * into the header's metadata. */
+void       ckpt_format_encode         (GVariant              *state,
+                                       gint64                 round_num,
+                                       gint64                 ctime_usec,
+                                       GVariant              *metadata,
+                                       CkptFormatEncodeFlags  flags,
+                                       GBytes               **out_header,
+                                       GBytes               **out_payload);
+
+/* Concatenates what ckpt_format_encode() gives (tests, small files). */
+GBytes    *ckpt_format_encode_bytes   (GVariant              *state,
+                                       gint64                 round_num,
+                                       gint64                 ctime_usec,
+                                       CkptFormatEncodeFlags  flags);
+
+/* Reads and validates the header only (including the checksum unless
+ * CKPT_FORMAT_DECODE_NO_VERIFY). Errors: CKPT_ERROR_CORRUPT,
+ * CKPT_ERROR_UNSUPPORTED. */
+gboolean   ckpt_format_read_header    (GBytes                *file,
+                                       CkptFormatDecodeFlags  flags,
+                                       CkptFormatHeader      *out_header,
+                                       GError               **error);
+
+/* Decodes and verifies a whole checkpoint file held in @file (which may be a
+ * mapping: the returned value references it, no copy is made when the file is
+ * in host byte order). @expected_round is checked against the header unless
+ * negative; @type, when not %NULL, must be a supertype of the stored type
+ * (else CKPT_ERROR_TYPE_MISMATCH). The returned value is in normal form and
+ * host byte order. */
+GVariant  *ckpt_format_decode         (GBytes                *file,
+                                       gint64                 expected_round,
+                                       const GVariantType    *type,
+                                       CkptFormatDecodeFlags  flags,
+                                       CkptFormatHeader      *out_header,
+                                       GError               **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CkptFormatHeader, ckpt_format_header_clear)
+
+G_END_DECLS

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The checkpoint file format (docs/file-format.md): encoding and decoding,
+ * bytes in and bytes out. Nothing here touches the file system.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <xxhash.h>
+#include <xxh_x86dispatch.h>
+
+#include "ckpt-error.h"
+#include "ckpt-format-private.h"
+
+#define META_KEY_LIBRARY_VERSION "ckpt-glib-version"
+
+static inline guint32
+read_u32 (const guint8 *p)
+{
+  guint32 v;
+  memcpy (&v, p, sizeof v);
+  return GUINT32_FROM_LE (v);
+}
+
+static inline guint64
+read_u64 (const guint8 *p)
+{
+  guint64 v;
+  memcpy (&v, p, sizeof v);
+  return GUINT64_FROM_LE (v);
+}
+
+static inline void
+write_u32 (guint8 *p, guint32 v)
+{
+  v = GUINT32_TO_LE (v);
+  memcpy (p, &v, sizeof v);
+}
+
+static inline void
+write_u64 (guint8 *p, guint64 v)
+{
+  v = GUINT64_TO_LE (v);
+  memcpy (p, &v, sizeof v);
+}
+
+static inline char
+host_byte_order (void)
+{
+  return G_BYTE_ORDER == G_LITTLE_ENDIAN ? 'l' : 'B';
+}
+
+/* XXH3-64 over [0, 40) and [48, header_size) of @header, then @payload. */
+static guint64
+compute_checksum (const guint8 *header,
+                  gsize         header_size,
+                  const guint8 *payload,
+                  gsize         payload_size)
+{
+  XXH3_state_t *state = XXH3_createState ();
+  guint64 digest;
+
+  if (state == NULL)
+    g_error ("ckpt-glib: out of memory allocating a checksum state");
+
+  XXH3_64bits_reset_withSeed (state, CKPT_FORMAT_CHECKSUM_SEED);
+  XXH3_64bits_update_dispatch (state, header, CKPT_FORMAT_OFFSET_CHECKSUM);
+  XXH3_64bits_update_dispatch (state, header + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
+                               header_size - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
+  if (payload_size > 0)
+    XXH3_64bits_update_dispatch (state, payload, payload_size);
+  digest = XXH3_64bits_digest (state);
+  XXH3_freeState (state);
+
+  return digest;
+}
+
+void
+ckpt_format_header_clear (CkptFormatHeader *header)
+{
+  g_clear_pointer (&header->type, g_variant_type_free);
+  g_clear_pointer (&header->metadata, g_variant_unref);
+  memset (header, 0, sizeof *header);
+}
+
+static GVariant *
+build_metadata (GVariant *user_metadata)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  if (user_metadata != NULL)
+    {
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_return_val_if_fail (g_variant_is_of_type (user_metadata, G_VARIANT_TYPE_VARDICT), NULL);
+
+      g_variant_iter_init (&iter, user_metadata);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          if (g_strcmp0 (key, META_KEY_LIBRARY_VERSION) != 0)
+            g_variant_builder_add (&builder, "{sv}", key, value);
+          g_variant_unref (value);
+        }
+    }
+  g_variant_builder_add (&builder, "{sv}", META_KEY_LIBRARY_VERSION,
+                         g_variant_new_string (PACKAGE_VERSION));
+
+  return g_variant_builder_end (&builder);
+}
+
+void
+ckpt_format_encode (GVariant               *state,
+                    gint64                  round_num,
+                    gint64                  ctime_usec,
+                    GVariant               *metadata,
+                    CkptFormatEncodeFlags   flags,
+                    GBytes                **out_header,
+                    GBytes                **out_payload)
+{
+  g_autoptr(GVariant) sunk = NULL;
+  g_autoptr(GVariant) normal = NULL;
+  g_autoptr(GVariant) meta = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GBytes) meta_bytes = NULL;
+  const guint8 *payload_data;
+  gsize payload_size, meta_size, header_size;
+  guint8 *header;
+  char byte_order = host_byte_order ();
+
+  g_return_if_fail (state != NULL);
+  g_return_if_fail (round_num >= 0);
+  g_return_if_fail (out_header != NULL && out_payload != NULL);
+
+  sunk = g_variant_ref_sink (state);
+  /* A new reference, without a copy, when the value is trusted to be in
+   * normal form already (anything built with g_variant_new_*, or loaded by
+   * this library). */
+  normal = g_variant_get_normal_form (sunk);
+
+  meta = g_variant_ref_sink (g_variant_new ("(s@a{sv})",
+                                            g_variant_get_type_string (normal),
+                                            build_metadata (metadata)));
+
+  if (flags & CKPT_FORMAT_ENCODE_BYTESWAP)
+    {
+      GVariant *swapped;
+
+      swapped = g_variant_byteswap (normal);
+      g_variant_unref (normal);
+      normal = swapped;
+
+      swapped = g_variant_byteswap (meta);
+      g_variant_unref (meta);
+      meta = swapped;
+
+      byte_order = byte_order == 'l' ? 'B' : 'l';
+    }
+
+  payload = g_variant_get_data_as_bytes (normal);
+  meta_bytes = g_variant_get_data_as_bytes (meta);
+  payload_data = g_bytes_get_data (payload, &payload_size);
+  meta_size = g_bytes_get_size (meta_bytes);
+
+  /* A metadata dictionary of more than 4 GiB is a caller bug, not data. */
+  g_return_if_fail (meta_size <= G_MAXUINT32 - CKPT_FORMAT_FIXED_HEADER_SIZE - 8);
+
+  header_size = (CKPT_FORMAT_FIXED_HEADER_SIZE + meta_size + 7) & ~(gsize) 7;
+  header = g_malloc0 (header_size);
+
+  memcpy (header, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
+  write_u32 (header + CKPT_FORMAT_OFFSET_VERSION, CKPT_FORMAT_VERSION);
+  write_u32 (header + CKPT_FORMAT_OFFSET_HEADER_SIZE, (guint32) header_size);
+  write_u64 (header + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE, payload_size);
+  write_u64 (header + CKPT_FORMAT_OFFSET_ROUND, (guint64) round_num);
+  write_u64 (header + CKPT_FORMAT_OFFSET_CTIME, (guint64) ctime_usec);
+  write_u32 (header + CKPT_FORMAT_OFFSET_META_SIZE, (guint32) meta_size);
+  header[CKPT_FORMAT_OFFSET_BYTE_ORDER] = (guint8) byte_order;
+  if (meta_size > 0)
+    memcpy (header + CKPT_FORMAT_FIXED_HEADER_SIZE,
+            g_bytes_get_data (meta_bytes, NULL), meta_size);
+
+  write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM,
+             compute_checksum (header, header_size, payload_data, payload_size));
+
+  *out_header = g_bytes_new_take (header, header_size);
+  *out_payload = g_steal_pointer (&payload);
+}
+
+GBytes *
+ckpt_format_encode_bytes (GVariant              *state,
+                          gint64                 round_num,
+                          gint64                 ctime_usec,
+                          CkptFormatEncodeFlags  flags)
+{
+  g_autoptr(GBytes) header = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GByteArray) file = NULL;
+
+  ckpt_format_encode (state, round_num, ctime_usec, NULL, flags, &header, &payload);
+  g_return_val_if_fail (header != NULL, NULL);
+
+  file = g_byte_array_sized_new (g_bytes_get_size (header) + g_bytes_get_size (payload));
+  g_byte_array_append (file, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+  g_byte_array_append (file, g_bytes_get_data (payload, NULL), g_bytes_get_size (payload));
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&file));
+}
+
+static gboolean
+corrupt (GError     **error,
+         const char  *format,
+         ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+corrupt (GError     **error,
+         const char  *format,
+         ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_set_error_literal (error, CKPT_ERROR, CKPT_ERROR_CORRUPT, msg);
+  return FALSE;
+}
+
+/* Makes @value (untrusted, of the declared byte order) a trusted value in
+ * host byte order, or fails if it is not in normal form. */
+static GVariant *
+trust_value (GVariant    *value,
+             char         byte_order,
+             const char  *what,
+             GError     **error)
+{
+  if (!g_variant_is_normal_form (value))
+    {
+      corrupt (error, "The %s is not in normal form", what);
+      return NULL;
+    }
+
+  if (byte_order != host_byte_order ())
+    return g_variant_byteswap (value);
+
+  /* Checked: re-wrap the same bytes as trusted, so that later normal-form
+   * queries (a re-save, say) are free. */
+  {
+    g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (value);
+
+    return g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (value),
+                                                         bytes, TRUE));
+  }
+}
+
+static gboolean
+parse_header (const guint8           *data,
+              gsize                   size,
+              CkptFormatDecodeFlags   flags,
+              CkptFormatHeader       *out,
+              GError                **error)
+{
+  guint32 version, header_size, meta_size;
+  guint64 payload_size, checksum;
+  gint64 round_num;
+  char byte_order;
+  const char *type_string;
+  g_autoptr(GVariant) meta_raw = NULL;
+  g_autoptr(GVariant) meta = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  g_autoptr(GBytes) meta_bytes = NULL;
+  gsize i;
+
+  if (size < CKPT_FORMAT_FIXED_HEADER_SIZE)
+    return corrupt (error, "The file is too short to be a checkpoint (%" G_GSIZE_FORMAT " bytes)", size);
+
+  if (memcmp (data, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN) != 0)
+    return corrupt (error, "The file is not a checkpoint (bad magic number)");
+
+  header_size = read_u32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE);
+  payload_size = read_u64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE);
+
+  if (header_size < CKPT_FORMAT_FIXED_HEADER_SIZE || header_size % 8 != 0 ||
+      header_size > size)
+    return corrupt (error, "The header declares an invalid size (%u bytes)", header_size);
+
+  if (payload_size != size - header_size)
+    return corrupt (error, "The file is %" G_GSIZE_FORMAT " bytes long but declares %"
+                    G_GUINT64_FORMAT " (truncated or extended)",
+                    size, (guint64) header_size + payload_size);
+
+  checksum = read_u64 (data + CKPT_FORMAT_OFFSET_CHECKSUM);
+  if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) &&
+      checksum != compute_checksum (data, header_size, data + header_size, payload_size))
+    return corrupt (error, "Checksum mismatch: the file was altered or damaged");
+
+  version = read_u32 (data + CKPT_FORMAT_OFFSET_VERSION);
+  if (version == 0)
+    return corrupt (error, "Invalid format version 0");
+  if (version > CKPT_FORMAT_VERSION)
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED,
+                   "The checkpoint is in format version %u; this version of "
+                   "ckpt-glib reads up to version %u", version, CKPT_FORMAT_VERSION);
+      return FALSE;
+    }
+
+  for (i = CKPT_FORMAT_OFFSET_BYTE_ORDER + 1; i < CKPT_FORMAT_FIXED_HEADER_SIZE; i++)
+    if (data[i] != 0)
+      return corrupt (error, "Reserved header byte %" G_GSIZE_FORMAT " is not zero", i);
+
+  byte_order = (char) data[CKPT_FORMAT_OFFSET_BYTE_ORDER];
+  if (byte_order != 'l' && byte_order != 'B')
+    return corrupt (error, "Invalid byte order mark 0x%02x", (guint) (guint8) byte_order);
+
+  round_num = (gint64) read_u64 (data + CKPT_FORMAT_OFFSET_ROUND);
+  if (round_num < 0)
+    return corrupt (error, "Invalid round %" G_GINT64_FORMAT, round_num);
+
+  meta_size = read_u32 (data + CKPT_FORMAT_OFFSET_META_SIZE);
+  if (meta_size > header_size - CKPT_FORMAT_FIXED_HEADER_SIZE)
+    return corrupt (error, "The metadata size exceeds the header");
+  for (i = CKPT_FORMAT_FIXED_HEADER_SIZE + meta_size; i < header_size; i++)
+    if (data[i] != 0)
+      return corrupt (error, "Header padding is not zero");
+
+  /* The metadata is small: copy it so that it is aligned and independent of
+   * the file's lifetime. */
+  meta_bytes = g_bytes_new (data + CKPT_FORMAT_FIXED_HEADER_SIZE, meta_size);
+  meta_raw = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (CKPT_FORMAT_META_TYPE),
+                                                           meta_bytes, FALSE));
+  meta = trust_value (meta_raw, byte_order, "header metadata", error);
+  if (meta == NULL)
+    return FALSE;
+
+  g_variant_get (meta, "(&s@a{sv})", &type_string, &dict);
+  if (!g_variant_type_string_is_valid (type_string) ||
+      !g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
+    return corrupt (error, "The header holds an invalid type string");
+
+  if (out != NULL)
+    {
+      out->version = version;
+      out->round_num = round_num;
+      out->ctime_usec = (gint64) read_u64 (data + CKPT_FORMAT_OFFSET_CTIME);
+      out->byte_order = byte_order;
+      out->header_size = header_size;
+      out->payload_size = payload_size;
+      out->checksum = checksum;
+      out->type = g_variant_type_new (type_string);
+      out->metadata = g_steal_pointer (&dict);
+    }
+
+  return TRUE;
+}
+
+gboolean
+ckpt_format_read_header (GBytes                 *file,
+                         CkptFormatDecodeFlags   flags,
+                         CkptFormatHeader       *out_header,
+                         GError                **error)
+{
+  gsize size;
+  const guint8 *data;
+
+  g_return_val_if_fail (file != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (out_header != NULL)
+    memset (out_header, 0, sizeof *out_header);
+
+  data = g_bytes_get_data (file, &size);
+  return parse_header (data, size, flags, out_header, error);
+}
+
+/* Size in bytes of the elements of an array type whose normal form is a
+ * pure size check (fixed-size numbers; not booleans, which must be 0 or 1).
+ * 0 when the type is not such an array. */
+static gsize
+fixed_array_element_size (const GVariantType *type)
+{
+  const char *s = g_variant_type_peek_string (type);
+
+  if (s[0] != 'a')
+    return 0;
+
+  switch (s[1])
+    {
+    case 'y':
+      return 1;
+    case 'n': case 'q':
+      return 2;
+    case 'i': case 'u': case 'h':
+      return 4;
+    case 'x': case 't': case 'd':
+      return 8;
+    default:
+      return 0;
+    }
+}
+
+GVariant *
+ckpt_format_decode (GBytes                 *file,
+                    gint64                  expected_round,
+                    const GVariantType     *type,
+                    CkptFormatDecodeFlags   flags,
+                    CkptFormatHeader       *out_header,
+                    GError                **error)
+{
+  g_auto(CkptFormatHeader) header = { 0, };
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GVariant) raw = NULL;
+  gsize elem_size;
+
+  g_return_val_if_fail (file != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_format_read_header (file, flags, &header, error))
+    return NULL;
+
+  if (expected_round >= 0 && header.round_num != expected_round)
+    {
+      corrupt (error, "The file holds round %" G_GINT64_FORMAT ", not round %" G_GINT64_FORMAT,
+               header.round_num, expected_round);
+      return NULL;
+    }
+
+  if (type != NULL && !g_variant_type_is_subtype_of (header.type, type))
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_TYPE_MISMATCH,
+                   "The checkpoint holds a value of type ‘%s’, not of type ‘%.*s’",
+                   g_variant_type_peek_string (header.type),
+                   (int) g_variant_type_get_string_length (type),
+                   g_variant_type_peek_string (type));
+      return NULL;
+    }
+
+  payload = g_bytes_new_from_bytes (file, header.header_size, header.payload_size);
+  raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, FALSE));
+
+  elem_size = fixed_array_element_size (header.type);
+  if (elem_size > 0)
+    {
+      /* Arrays of fixed-size numbers are in normal form exactly when their
+       * size is a multiple of the element size; checking every element as
+       * g_variant_is_normal_form() does would cost a pass over the data. */
+      if (header.payload_size % elem_size != 0)
+        {
+          corrupt (error, "The state is not in normal form");
+          return NULL;
+        }
+      if (header.byte_order != host_byte_order ())
+        {
+          GVariant *swapped = g_variant_byteswap (raw);
+          g_variant_unref (raw);
+          raw = swapped;
+        }
+      else
+        {
+          /* Re-wrap as trusted: the size check above is the whole of the
+           * normal-form check for this type. */
+          g_variant_unref (raw);
+          raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, TRUE));
+        }
+    }
+  else
+    {
+      GVariant *trusted = trust_value (raw, header.byte_order, "state", error);
+
+      if (trusted == NULL)
+        return NULL;
+      g_variant_unref (raw);
+      raw = trusted;
+    }
+
+  if (out_header != NULL)
+    {
+      *out_header = header;
+      memset (&header, 0, sizeof header);
+    }
+
+  return g_steal_pointer (&raw);
+}

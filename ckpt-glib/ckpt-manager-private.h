@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Internals of CkptManager shared by its sync and async halves, and hooks
+ * for tests (reached through the static core).
+ *
+ * The *_internal() functions do the disk work and touch only the manager's
+ * immutable state (root, prefix, storage), so they may run in any thread.
+ * They never emit signals: what happened is recorded in a CkptEvents, which
+ * the caller emits on the right thread with ckpt_manager_emit_events().
+ */
+#pragma once
+
+#include "ckpt-manager.h"
+#include "ckpt-storage-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int      keep_total;
+  gboolean keep_first;
+  gboolean durable;
+} CkptSaveParams;
+
+typedef struct _CkptEvents CkptEvents;
+
+CkptEvents *ckpt_events_new                (void);
+void        ckpt_events_free               (CkptEvents       *events);
+
+void        ckpt_manager_get_save_params   (CkptManager      *self,
+                                            CkptSaveParams   *out_params);
+void        ckpt_manager_emit_events       (CkptManager      *self,
+                                            CkptEvents       *events);
+
+gboolean    ckpt_manager_save_internal     (CkptManager          *self,
+                                            GVariant             *state,
+                                            gint64                round_num,
+                                            const CkptSaveParams *params,
+                                            CkptEvents           *events,
+                                            GCancellable         *cancellable,
+                                            GError              **error);
+GVariant   *ckpt_manager_load_internal     (CkptManager          *self,
+                                            const GVariantType   *type,
+                                            gint64                round_num,
+                                            CkptEvents           *events,
+                                            GCancellable         *cancellable,
+                                            GError              **error);
+GVariant   *ckpt_manager_load_latest_internal (CkptManager          *self,
+                                               const GVariantType   *type,
+                                               gint64               *out_round_num,
+                                               CkptEvents           *events,
+                                               GCancellable         *cancellable,
+                                               GError              **error);
+GVariant   *ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
+                                                          GVariant             *default_state,
+                                                          const CkptSaveParams *params,
+                                                          gint64               *out_round_num,
+                                                          CkptEvents           *events,
+                                                          GCancellable         *cancellable,
+                                                          GError              **error);
+
+/* Replaces the manager's storage with one using @flags. Call before any
+ * operation is in flight. */
+void ckpt_manager_set_storage_flags (CkptManager      *self,
+                                     CkptStorageFlags  flags);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CkptEvents, ckpt_events_free)
+
+G_END_DECLS

@@ -1,0 +1,1204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "ckpt-error.h"
+#include "ckpt-format-private.h"
+#include "ckpt-manager-private.h"
+#include "ckpt-retention-private.h"
+
+/**
+ * CkptManager:
+ *
+ * Keeps numbered checkpoints of a [struct@GLib.Variant] state in one
+ * directory.
+ *
+ * A checkpoint of round `N` is the file `<root>/<prefix>N`. Saving writes it
+ * atomically and, unless [property@Ckpt.Manager:durable] is unset, durably:
+ * when [method@Ckpt.Manager.save] returns, the checkpoint survives a crash or
+ * a power cut. An existing checkpoint is never replaced. After each save the
+ * retention policy ([property@Ckpt.Manager:keep-total] and
+ * [property@Ckpt.Manager:keep-first]) deletes old checkpoints.
+ *
+ * Every load verifies the whole file (a checksum over every byte, the round
+ * it holds, the type of the state, the normal form of the data): a torn or
+ * damaged checkpoint is reported through [signal@Ckpt.Manager::corrupt] and
+ * an error, never returned as data. [method@Ckpt.Manager.load_latest] falls
+ * back to the newest checkpoint that is intact.
+ *
+ * ```c
+ * g_autoptr(GError) error = NULL;
+ * g_autoptr(CkptManager) manager = NULL;
+ * g_autoptr(GVariant) state = NULL;
+ * gint64 round_num;
+ *
+ * manager = ckpt_manager_new_for_path ("checkpoints", NULL, 3, TRUE, &error);
+ * state = ckpt_manager_load_latest_or_default (manager,
+ *                                              g_variant_new ("(xd)", 0, 1.0),
+ *                                              &round_num, NULL, &error);
+ * while (state != NULL && round_num < 100)
+ *   {
+ *     GVariant *next = simulate_one_round (state);
+ *
+ *     g_variant_unref (state);
+ *     state = next;
+ *     if (!ckpt_manager_save (manager, state, ++round_num, NULL, &error))
+ *       g_error ("%s", error->message);
+ *   }
+ * ```
+ *
+ * The methods may be called from any thread; signals are emitted in the
+ * thread that called the method. See the [thread model](threading.html).
+ *
+ * Since: 1.0
+ */
+
+struct _CkptManager
+{
+  GObject      parent_instance;
+
+  GFile       *root;
+  char        *prefix;
+  int          keep_total;   /* atomic */
+  int          keep_first;   /* atomic */
+  int          durable;      /* atomic */
+
+  CkptStorage *storage;
+};
+
+static void ckpt_manager_initable_iface_init (GInitableIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (CkptManager, ckpt_manager, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
+                                                      ckpt_manager_initable_iface_init))
+
+enum {
+  PROP_0,
+  PROP_ROOT,
+  PROP_PREFIX,
+  PROP_KEEP_TOTAL,
+  PROP_KEEP_FIRST,
+  PROP_DURABLE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+enum {
+  SIGNAL_SAVED,
+  SIGNAL_PRUNED,
+  SIGNAL_CORRUPT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* Events: what an operation did, emitted afterwards in the right thread. */
+
+typedef struct
+{
+  guint   signal_id;
+  gint64  round_num;
+  GError *error;
+} CkptEvent;
+
+struct _CkptEvents
+{
+  GArray *items;
+};
+
+static void
+ckpt_event_clear (gpointer data)
+{
+  CkptEvent *event = data;
+
+  g_clear_error (&event->error);
+}
+
+CkptEvents *
+ckpt_events_new (void)
+{
+  CkptEvents *events = g_new0 (CkptEvents, 1);
+
+  events->items = g_array_new (FALSE, FALSE, sizeof (CkptEvent));
+  g_array_set_clear_func (events->items, ckpt_event_clear);
+  return events;
+}
+
+void
+ckpt_events_free (CkptEvents *events)
+{
+  if (events == NULL)
+    return;
+  g_array_unref (events->items);
+  g_free (events);
+}
+
+static void
+ckpt_events_add (CkptEvents   *events,
+                 guint         signal_id,
+                 gint64        round_num,
+                 const GError *error)
+{
+  CkptEvent event = { signal_id, round_num, error != NULL ? g_error_copy (error) : NULL };
+
+  if (events != NULL)
+    g_array_append_val (events->items, event);
+  else
+    g_clear_error (&event.error);
+}
+
+void
+ckpt_manager_emit_events (CkptManager *self,
+                          CkptEvents  *events)
+{
+  guint i;
+
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (events != NULL);
+
+  for (i = 0; i < events->items->len; i++)
+    {
+      CkptEvent *event = &g_array_index (events->items, CkptEvent, i);
+      g_autoptr(GFile) file = ckpt_manager_get_file (self, event->round_num);
+
+      if (event->signal_id == signals[SIGNAL_CORRUPT])
+        g_signal_emit (self, event->signal_id, 0, event->round_num, file, event->error);
+      else
+        g_signal_emit (self, event->signal_id, 0, event->round_num, file);
+    }
+  g_array_set_size (events->items, 0);
+}
+
+/* Construction */
+
+static gboolean
+validate_prefix (const char  *prefix,
+                 GError     **error)
+{
+  if (prefix[0] == '\0')
+    {
+      g_set_error_literal (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                           "The checkpoint prefix must not be empty");
+      return FALSE;
+    }
+  if (prefix[0] == '.')
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid checkpoint prefix ‘%s’: it must not start with ‘.’", prefix);
+      return FALSE;
+    }
+  if (strchr (prefix, '/') != NULL)
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid checkpoint prefix ‘%s’: it must not contain ‘/’", prefix);
+      return FALSE;
+    }
+  /* Room for the round (19 digits) and a temp file's decoration. */
+  if (strlen (prefix) > 200)
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid checkpoint prefix: longer than 200 bytes");
+      return FALSE;
+    }
+  if (!g_utf8_validate (prefix, -1, NULL))
+    {
+      g_set_error_literal (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                           "Invalid checkpoint prefix: not valid UTF-8");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+ckpt_manager_initable_init (GInitable     *initable,
+                            GCancellable  *cancellable,
+                            GError       **error)
+{
+  CkptManager *self = CKPT_MANAGER (initable);
+
+  if (self->storage != NULL)
+    return TRUE;
+
+  if (self->root == NULL)
+    {
+      g_set_error_literal (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                           "A checkpoint manager needs a root directory");
+      return FALSE;
+    }
+  if (!validate_prefix (self->prefix, error))
+    return FALSE;
+
+  self->storage = ckpt_storage_new (self->root, self->prefix, CKPT_STORAGE_FLAGS_NONE);
+  return TRUE;
+}
+
+static void
+ckpt_manager_initable_iface_init (GInitableIface *iface)
+{
+  iface->init = ckpt_manager_initable_init;
+}
+
+static void
+ckpt_manager_finalize (GObject *object)
+{
+  CkptManager *self = CKPT_MANAGER (object);
+
+  g_clear_pointer (&self->storage, ckpt_storage_free);
+  g_clear_object (&self->root);
+  g_clear_pointer (&self->prefix, g_free);
+
+  G_OBJECT_CLASS (ckpt_manager_parent_class)->finalize (object);
+}
+
+static void
+ckpt_manager_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  CkptManager *self = CKPT_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROOT:
+      g_value_set_object (value, self->root);
+      break;
+    case PROP_PREFIX:
+      g_value_set_string (value, self->prefix);
+      break;
+    case PROP_KEEP_TOTAL:
+      g_value_set_int (value, ckpt_manager_get_keep_total (self));
+      break;
+    case PROP_KEEP_FIRST:
+      g_value_set_boolean (value, ckpt_manager_get_keep_first (self));
+      break;
+    case PROP_DURABLE:
+      g_value_set_boolean (value, ckpt_manager_get_durable (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ckpt_manager_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  CkptManager *self = CKPT_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_ROOT:
+      g_set_object (&self->root, g_value_get_object (value));
+      break;
+    case PROP_PREFIX:
+      if (g_value_get_string (value) != NULL)
+        {
+          g_free (self->prefix);
+          self->prefix = g_value_dup_string (value);
+        }
+      break;
+    case PROP_KEEP_TOTAL:
+      ckpt_manager_set_keep_total (self, g_value_get_int (value));
+      break;
+    case PROP_KEEP_FIRST:
+      ckpt_manager_set_keep_first (self, g_value_get_boolean (value));
+      break;
+    case PROP_DURABLE:
+      ckpt_manager_set_durable (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ckpt_manager_class_init (CkptManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ckpt_manager_finalize;
+  object_class->get_property = ckpt_manager_get_property;
+  object_class->set_property = ckpt_manager_set_property;
+
+  /**
+   * CkptManager:root: (getter get_root)
+   *
+   * The directory that holds the checkpoints. It need not exist: it is
+   * created, with its parents, by the first save.
+   *
+   * A local directory gets the durable commit protocol (fsync of the file
+   * and of the directory, a no-replace link, a writer lock); any other
+   * [iface@Gio.File] is written with GIO's own operations and is as durable
+   * as its back end makes it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ROOT] =
+    g_param_spec_object ("root", NULL, NULL,
+                         G_TYPE_FILE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * CkptManager:prefix: (getter get_prefix)
+   *
+   * The file name prefix of checkpoints: round `N` is the file
+   * `<prefix>N`. It must not be empty, contain `/` or start with `.`.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_PREFIX] =
+    g_param_spec_string ("prefix", NULL, NULL,
+                         CKPT_MANAGER_DEFAULT_PREFIX,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * CkptManager:keep-total: (getter get_keep_total) (setter set_keep_total)
+   *
+   * How many checkpoints to keep: after each save, all but the newest
+   * `keep-total` are deleted (the first one counting among them when
+   * [property@Ckpt.Manager:keep-first] is set). Zero or less keeps every
+   * checkpoint.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_KEEP_TOTAL] =
+    g_param_spec_int ("keep-total", NULL, NULL,
+                      G_MININT, G_MAXINT, CKPT_MANAGER_DEFAULT_KEEP_TOTAL,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * CkptManager:keep-first: (getter get_keep_first) (setter set_keep_first)
+   *
+   * Whether the first (lowest-numbered) checkpoint is kept forever. It
+   * counts towards [property@Ckpt.Manager:keep-total], but the newest
+   * checkpoint is never deleted: with a `keep-total` of 1 the first and the
+   * newest are kept.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_KEEP_FIRST] =
+    g_param_spec_boolean ("keep-first", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * CkptManager:durable: (getter get_durable) (setter set_durable)
+   *
+   * Whether a save flushes the checkpoint and its directory to stable
+   * storage (fsync) before it returns. Without it a save is still atomic
+   * (a crash leaves the old or the new checkpoint, never a torn one), but a
+   * power cut may lose the newest checkpoints.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_DURABLE] =
+    g_param_spec_boolean ("durable", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * CkptManager::saved:
+   * @self: the manager
+   * @round_num: the round that was saved
+   * @file: the checkpoint's file
+   *
+   * Emitted after a checkpoint was saved: it is in place (and durable, if
+   * [property@Ckpt.Manager:durable] is set) and retention has run. It is
+   * emitted before the [signal@Ckpt.Manager::pruned] signals of that save.
+   *
+   * Since: 1.0
+   */
+  signals[SIGNAL_SAVED] =
+    g_signal_new ("saved",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_FILE);
+
+  /**
+   * CkptManager::pruned:
+   * @self: the manager
+   * @round_num: the round that was deleted
+   * @file: the file that was deleted
+   *
+   * Emitted for each checkpoint that retention deleted after a save, in
+   * ascending order of rounds.
+   *
+   * Since: 1.0
+   */
+  signals[SIGNAL_PRUNED] =
+    g_signal_new ("pruned",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_INT64, G_TYPE_FILE);
+
+  /**
+   * CkptManager::corrupt:
+   * @self: the manager
+   * @round_num: the round of the damaged checkpoint
+   * @file: the damaged file
+   * @error: what is wrong with it, in the `CKPT_ERROR` domain
+   *
+   * Emitted when a load finds a damaged checkpoint (truncated, altered, not
+   * a checkpoint, or holding another round). The file is left as it is, for
+   * inspection; it is never returned as data.
+   *
+   * Since: 1.0
+   */
+  signals[SIGNAL_CORRUPT] =
+    g_signal_new ("corrupt",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_FILE, G_TYPE_ERROR);
+}
+
+static void
+ckpt_manager_init (CkptManager *self)
+{
+  self->prefix = g_strdup (CKPT_MANAGER_DEFAULT_PREFIX);
+  self->keep_total = CKPT_MANAGER_DEFAULT_KEEP_TOTAL;
+  self->keep_first = TRUE;
+  self->durable = TRUE;
+}
+
+/**
+ * ckpt_manager_new:
+ * @root: the directory of the checkpoints; it need not exist yet
+ * @prefix: (nullable): the file name prefix, or %NULL for `"ckpt_"`
+ * @keep_total: how many checkpoints to keep; zero or less keeps all
+ * @keep_first: whether to keep the first checkpoint forever
+ * @error: return location for a #GError
+ *
+ * Creates a manager of the checkpoints `<root>/<prefix>N`. Construction does
+ * no I/O; an invalid @prefix fails with %CKPT_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: (transfer full): a new manager, or %NULL on error
+ *
+ * Since: 1.0
+ */
+CkptManager *
+ckpt_manager_new (GFile       *root,
+                  const char  *prefix,
+                  int          keep_total,
+                  gboolean     keep_first,
+                  GError     **error)
+{
+  g_return_val_if_fail (G_IS_FILE (root), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (CKPT_TYPE_MANAGER, NULL, error,
+                         "root", root,
+                         "prefix", prefix,
+                         "keep-total", keep_total,
+                         "keep-first", keep_first,
+                         NULL);
+}
+
+/**
+ * ckpt_manager_new_for_path:
+ * @path: (type filename): the directory of the checkpoints; it need not
+ *   exist yet
+ * @prefix: (nullable): the file name prefix, or %NULL for `"ckpt_"`
+ * @keep_total: how many checkpoints to keep; zero or less keeps all
+ * @keep_first: whether to keep the first checkpoint forever
+ * @error: return location for a #GError
+ *
+ * Like [ctor@Ckpt.Manager.new], for a local path.
+ *
+ * Returns: (transfer full): a new manager, or %NULL on error
+ *
+ * Since: 1.0
+ */
+CkptManager *
+ckpt_manager_new_for_path (const char  *path,
+                           const char  *prefix,
+                           int          keep_total,
+                           gboolean     keep_first,
+                           GError     **error)
+{
+  g_autoptr(GFile) root = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  root = g_file_new_for_path (path);
+  return ckpt_manager_new (root, prefix, keep_total, keep_first, error);
+}
+
+/* Properties */
+
+/**
+ * ckpt_manager_get_root: (get-property root)
+ * @self: a manager
+ *
+ * Gets the directory of the checkpoints.
+ *
+ * Returns: (transfer none): the root directory
+ *
+ * Since: 1.0
+ */
+GFile *
+ckpt_manager_get_root (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+
+  return self->root;
+}
+
+/**
+ * ckpt_manager_get_prefix: (get-property prefix)
+ * @self: a manager
+ *
+ * Gets the file name prefix of the checkpoints.
+ *
+ * Returns: (transfer none): the prefix
+ *
+ * Since: 1.0
+ */
+const char *
+ckpt_manager_get_prefix (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+
+  return self->prefix;
+}
+
+/**
+ * ckpt_manager_get_keep_total: (get-property keep-total)
+ * @self: a manager
+ *
+ * Gets how many checkpoints retention keeps.
+ *
+ * Returns: the number kept; zero or less means all
+ *
+ * Since: 1.0
+ */
+int
+ckpt_manager_get_keep_total (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), 0);
+
+  return g_atomic_int_get (&self->keep_total);
+}
+
+/**
+ * ckpt_manager_set_keep_total: (set-property keep-total)
+ * @self: a manager
+ * @keep_total: how many checkpoints to keep; zero or less keeps all
+ *
+ * Sets how many checkpoints retention keeps. It applies from the next save.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_set_keep_total (CkptManager *self,
+                             int          keep_total)
+{
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+
+  if (g_atomic_int_get (&self->keep_total) == keep_total)
+    return;
+  g_atomic_int_set (&self->keep_total, keep_total);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_TOTAL]);
+}
+
+/**
+ * ckpt_manager_get_keep_first: (get-property keep-first)
+ * @self: a manager
+ *
+ * Gets whether the first checkpoint is kept forever.
+ *
+ * Returns: whether the first checkpoint is kept
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_get_keep_first (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+
+  return g_atomic_int_get (&self->keep_first);
+}
+
+/**
+ * ckpt_manager_set_keep_first: (set-property keep-first)
+ * @self: a manager
+ * @keep_first: whether to keep the first checkpoint forever
+ *
+ * Sets whether the first checkpoint is kept forever. It applies from the
+ * next save.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_set_keep_first (CkptManager *self,
+                             gboolean     keep_first)
+{
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+
+  keep_first = !!keep_first;
+  if (g_atomic_int_get (&self->keep_first) == keep_first)
+    return;
+  g_atomic_int_set (&self->keep_first, keep_first);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_KEEP_FIRST]);
+}
+
+/**
+ * ckpt_manager_get_durable: (get-property durable)
+ * @self: a manager
+ *
+ * Gets whether saves are flushed to stable storage before they return.
+ *
+ * Returns: whether saves are durable
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_get_durable (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+
+  return g_atomic_int_get (&self->durable);
+}
+
+/**
+ * ckpt_manager_set_durable: (set-property durable)
+ * @self: a manager
+ * @durable: whether saves are flushed to stable storage
+ *
+ * Sets whether saves are flushed to stable storage (fsync of the file and
+ * of the directory) before they return. It applies from the next save.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_set_durable (CkptManager *self,
+                          gboolean     durable)
+{
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+
+  durable = !!durable;
+  if (g_atomic_int_get (&self->durable) == durable)
+    return;
+  g_atomic_int_set (&self->durable, durable);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DURABLE]);
+}
+
+void
+ckpt_manager_get_save_params (CkptManager    *self,
+                              CkptSaveParams *out_params)
+{
+  out_params->keep_total = ckpt_manager_get_keep_total (self);
+  out_params->keep_first = ckpt_manager_get_keep_first (self);
+  out_params->durable = ckpt_manager_get_durable (self);
+}
+
+void
+ckpt_manager_set_storage_flags (CkptManager      *self,
+                                CkptStorageFlags  flags)
+{
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (self->storage != NULL);
+
+  ckpt_storage_free (self->storage);
+  self->storage = ckpt_storage_new (self->root, self->prefix, flags);
+}
+
+/**
+ * ckpt_manager_get_file:
+ * @self: a manager
+ * @round_num: a round, zero or more
+ *
+ * Gets the file that holds, or would hold, the checkpoint of @round_num.
+ *
+ * Returns: (transfer full): the file `<root>/<prefix><round_num>`
+ *
+ * Since: 1.0
+ */
+GFile *
+ckpt_manager_get_file (CkptManager *self,
+                       gint64       round_num)
+{
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (round_num >= 0, NULL);
+
+  name = ckpt_storage_build_name (self->prefix, round_num);
+  return g_file_get_child (self->root, name);
+}
+
+/* Operations */
+
+static gboolean
+check_round (gint64   round_num,
+             GError **error)
+{
+  if (round_num < 0)
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid round %" G_GINT64_FORMAT ": rounds are zero or more", round_num);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+describe_file (CkptManager *self,
+               gint64       round_num)
+{
+  g_autoptr(GFile) file = ckpt_manager_get_file (self, round_num);
+
+  return g_file_get_parse_name (file);
+}
+
+static char *
+describe_root (CkptManager *self)
+{
+  return g_file_get_parse_name (self->root);
+}
+
+gboolean
+ckpt_manager_save_internal (CkptManager          *self,
+                            GVariant             *state,
+                            gint64                round_num,
+                            const CkptSaveParams *params,
+                            CkptEvents           *events,
+                            GCancellable         *cancellable,
+                            GError              **error)
+{
+  g_autoptr(GBytes) header = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(CkptStorageTxn) txn = NULL;
+  g_autoptr(GArray) victims = NULL;
+  g_autoptr(GError) prune_error = NULL;
+  g_autofree gint64 *rounds = NULL;
+  gsize n_rounds = 0, i;
+
+  if (!check_round (round_num, error))
+    return FALSE;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+
+  /* Serialise and checksum before taking the writer lock. */
+  ckpt_format_encode (state, round_num, g_get_real_time (), NULL,
+                      CKPT_FORMAT_ENCODE_NONE, &header, &payload);
+
+  txn = ckpt_storage_begin (self->storage, cancellable, error);
+  if (txn == NULL)
+    return FALSE;
+
+  if (!ckpt_storage_txn_commit (txn, round_num, header, payload, params->durable,
+                                cancellable, error))
+    return FALSE;
+
+  ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);
+
+  /* The checkpoint is saved: from here on, failures to prune are reported
+   * but do not fail the save (nothing is lost, a later save prunes again).
+   * Deletions are not flushed: a crash may bring an old checkpoint back,
+   * which the next save prunes. */
+  rounds = ckpt_storage_txn_list (txn, &n_rounds, &prune_error);
+  if (rounds != NULL)
+    {
+      victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+      for (i = 0; i < victims->len; i++)
+        {
+          gint64 victim = g_array_index (victims, gint64, i);
+
+          if (ckpt_storage_txn_remove (txn, victim, prune_error == NULL ? &prune_error : NULL))
+            ckpt_events_add (events, signals[SIGNAL_PRUNED], victim, NULL);
+        }
+    }
+
+  if (prune_error != NULL)
+    g_warning ("Checkpoint %" G_GINT64_FORMAT " was saved, but retention failed: %s",
+               round_num, prune_error->message);
+
+  return TRUE;
+}
+
+GVariant *
+ckpt_manager_load_internal (CkptManager         *self,
+                            const GVariantType  *type,
+                            gint64               round_num,
+                            CkptEvents          *events,
+                            GCancellable        *cancellable,
+                            GError             **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GVariant *value;
+
+  if (!check_round (round_num, error))
+    return NULL;
+
+  bytes = ckpt_storage_read (self->storage, round_num, cancellable, &local_error);
+  if (bytes == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          g_autofree char *where = describe_file (self, round_num);
+
+          g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
+                       "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
+          return NULL;
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  value = ckpt_format_decode (bytes, round_num, type, CKPT_FORMAT_DECODE_NONE, NULL, &local_error);
+  if (value == NULL)
+    {
+      g_autofree char *where = describe_file (self, round_num);
+
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
+        {
+          g_prefix_error (&local_error, "Checkpoint ‘%s’ is damaged: ", where);
+          ckpt_events_add (events, signals[SIGNAL_CORRUPT], round_num, local_error);
+        }
+      else
+        g_prefix_error (&local_error, "Checkpoint ‘%s’: ", where);
+
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return value;
+}
+
+GVariant *
+ckpt_manager_load_latest_internal (CkptManager         *self,
+                                   const GVariantType  *type,
+                                   gint64              *out_round_num,
+                                   CkptEvents          *events,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  g_autofree gint64 *rounds = NULL;
+  g_autoptr(GError) first_corrupt = NULL;
+  gsize n_rounds = 0, n_corrupt = 0, i;
+
+  if (out_round_num != NULL)
+    *out_round_num = -1;
+
+  rounds = ckpt_storage_list (self->storage, &n_rounds, cancellable, error);
+  if (rounds == NULL)
+    return NULL;
+
+  for (i = n_rounds; i-- > 0;)
+    {
+      g_autoptr(GError) local_error = NULL;
+      GVariant *value;
+
+      value = ckpt_manager_load_internal (self, type, rounds[i], events, cancellable, &local_error);
+      if (value != NULL)
+        {
+          if (out_round_num != NULL)
+            *out_round_num = rounds[i];
+          return value;
+        }
+
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
+        {
+          n_corrupt++;
+          if (first_corrupt == NULL)
+            first_corrupt = g_steal_pointer (&local_error);
+          continue;
+        }
+      /* Deleted by another writer's retention since the listing. */
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND))
+        continue;
+
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (n_corrupt > 0)
+    {
+      g_autofree char *where = describe_root (self);
+
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT,
+                   "All %" G_GSIZE_FORMAT " checkpoints in ‘%s’ are damaged; the newest: %s",
+                   n_corrupt, where, first_corrupt->message);
+    }
+
+  return NULL;
+}
+
+GVariant *
+ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
+                                              GVariant             *default_state,
+                                              const CkptSaveParams *params,
+                                              gint64               *out_round_num,
+                                              CkptEvents           *events,
+                                              GCancellable         *cancellable,
+                                              GError              **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GVariant *value;
+
+  value = ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state),
+                                             out_round_num, events, cancellable, &local_error);
+  if (value != NULL)
+    return value;
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (!ckpt_manager_save_internal (self, default_state, 0, params, events,
+                                   cancellable, &local_error))
+    {
+      /* Another writer saved round 0 first: load what it saved. */
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_EXISTS))
+        return ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state),
+                                                  out_round_num, events, cancellable, error);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (out_round_num != NULL)
+    *out_round_num = 0;
+  return g_variant_ref (default_state);
+}
+
+/**
+ * ckpt_manager_save:
+ * @self: a manager
+ * @state: the state to save; a floating reference is sunk
+ * @round_num: the round, zero or more
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Saves @state as the checkpoint of @round_num, then applies retention.
+ *
+ * The checkpoint is written to a hidden file, flushed, and linked under its
+ * name, which never replaces a file: if the round exists the save fails
+ * with %CKPT_ERROR_EXISTS and changes nothing. With
+ * [property@Ckpt.Manager:durable] set, the file and the directory are
+ * flushed before this returns. Writers to one directory, in this process or
+ * others, are serialized by a lock on the directory that leaves no file
+ * behind.
+ *
+ * Cancellation is honoured until the checkpoint is linked under its name
+ * (the point of no return); a cancelled save leaves the directory as it
+ * was. A failure to delete old checkpoints does not fail the save; it is
+ * logged, and the next save retries.
+ *
+ * On success [signal@Ckpt.Manager::saved] is emitted, then
+ * [signal@Ckpt.Manager::pruned] once for each deleted checkpoint.
+ *
+ * Returns: %TRUE if the checkpoint was saved, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_save (CkptManager   *self,
+                   GVariant      *state,
+                   gint64         round_num,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_autoptr(GVariant) sunk = NULL;
+  g_autoptr(CkptEvents) events = NULL;
+  CkptSaveParams params;
+  gboolean ret;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+  g_return_val_if_fail (self->storage != NULL, FALSE);
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  sunk = g_variant_ref_sink (state);
+  events = ckpt_events_new ();
+  ckpt_manager_get_save_params (self, &params);
+
+  ret = ckpt_manager_save_internal (self, sunk, round_num, &params, events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return ret;
+}
+
+/**
+ * ckpt_manager_load:
+ * @self: a manager
+ * @type: (nullable): the type the state must have (a definite type, or an
+ *   indefinite one such as `a{sv}` or `*`), or %NULL for any type
+ * @round_num: the round, zero or more
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Loads and verifies the checkpoint of @round_num.
+ *
+ * Fails with %CKPT_ERROR_NOT_FOUND if there is none, with
+ * %CKPT_ERROR_TYPE_MISMATCH if its state is not of @type, and with
+ * %CKPT_ERROR_CORRUPT (emitting [signal@Ckpt.Manager::corrupt]) if the file
+ * is damaged.
+ *
+ * The returned value is in normal form. For a local checkpoint written on a
+ * machine of the same byte order, it is backed by a read-only mapping of the
+ * file, not a copy.
+ *
+ * Returns: (transfer full): the state, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GVariant *
+ckpt_manager_load (CkptManager         *self,
+                   const GVariantType  *type,
+                   gint64               round_num,
+                   GCancellable        *cancellable,
+                   GError             **error)
+{
+  g_autoptr(CkptEvents) events = NULL;
+  GVariant *value;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  events = ckpt_events_new ();
+  value = ckpt_manager_load_internal (self, type, round_num, events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return value;
+}
+
+/**
+ * ckpt_manager_load_latest:
+ * @self: a manager
+ * @type: (nullable): the type the state must have, or %NULL for any type
+ * @out_round_num: (out) (optional): return location for the round loaded,
+ *   or -1 when there is no checkpoint
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Loads the newest checkpoint that is intact.
+ *
+ * Each damaged checkpoint passed over on the way is reported with
+ * [signal@Ckpt.Manager::corrupt] and skipped. When there is no checkpoint
+ * (an empty or missing root), this returns %NULL without an error and sets
+ * @out_round_num to -1; when there are checkpoints but all are damaged, it
+ * fails with %CKPT_ERROR_CORRUPT. A newest intact checkpoint of another
+ * type fails with %CKPT_ERROR_TYPE_MISMATCH (older ones are not tried).
+ *
+ * Returns: (transfer full) (nullable): the state, or %NULL if there is no
+ *   checkpoint or on error
+ *
+ * Since: 1.0
+ */
+GVariant *
+ckpt_manager_load_latest (CkptManager         *self,
+                          const GVariantType  *type,
+                          gint64              *out_round_num,
+                          GCancellable        *cancellable,
+                          GError             **error)
+{
+  g_autoptr(CkptEvents) events = NULL;
+  GVariant *value;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  events = ckpt_events_new ();
+  value = ckpt_manager_load_latest_internal (self, type, out_round_num, events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return value;
+}
+
+/**
+ * ckpt_manager_load_latest_or_default:
+ * @self: a manager
+ * @default_state: the state to start from when there is no checkpoint; its
+ *   type is the type the loaded state must have. A floating reference is
+ *   sunk.
+ * @out_round_num: (out) (optional): return location for the round loaded,
+ *   0 when @default_state was saved
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Resumes or starts fresh: loads the newest intact checkpoint, as
+ * [method@Ckpt.Manager.load_latest] does with the type of @default_state;
+ * when there is no checkpoint, saves @default_state as round 0 and returns
+ * it.
+ *
+ * When checkpoints exist but all are damaged, this fails with
+ * %CKPT_ERROR_CORRUPT rather than start over silently.
+ *
+ * Returns: (transfer full): the state, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+GVariant *
+ckpt_manager_load_latest_or_default (CkptManager   *self,
+                                     GVariant      *default_state,
+                                     gint64        *out_round_num,
+                                     GCancellable  *cancellable,
+                                     GError       **error)
+{
+  g_autoptr(GVariant) sunk = NULL;
+  g_autoptr(CkptEvents) events = NULL;
+  CkptSaveParams params;
+  GVariant *value;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (default_state != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  sunk = g_variant_ref_sink (default_state);
+  events = ckpt_events_new ();
+  ckpt_manager_get_save_params (self, &params);
+
+  value = ckpt_manager_load_latest_or_default_internal (self, sunk, &params, out_round_num,
+                                                        events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return value;
+}
+
+/**
+ * ckpt_manager_list_rounds:
+ * @self: a manager
+ * @n_rounds: (out): return location for the number of rounds
+ * @error: return location for a #GError
+ *
+ * Lists the rounds of the checkpoints in the root, in ascending order.
+ * Files whose names are not `<prefix><digits>` are not counted. A missing
+ * root has no checkpoints.
+ *
+ * Returns: (transfer full) (array length=n_rounds): the rounds (an empty,
+ *   non-%NULL array when there are none), or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+gint64 *
+ckpt_manager_list_rounds (CkptManager  *self,
+                          gsize        *n_rounds,
+                          GError      **error)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (n_rounds != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return ckpt_storage_list (self->storage, n_rounds, NULL, error);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the storage back ends share; not for the manager.
+ */
+#pragma once
+
+#include "ckpt-storage-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  /* With @txn (lock held) the listing also removes stale temp files. */
+  gint64         *(*list)   (CkptStorage     *self,
+                             CkptStorageTxn  *txn,
+                             gsize           *n_rounds,
+                             GCancellable    *cancellable,
+                             GError         **error);
+  GBytes         *(*read)   (CkptStorage     *self,
+                             gint64           round_num,
+                             GCancellable    *cancellable,
+                             GError         **error);
+  CkptStorageTxn *(*begin)  (CkptStorage     *self,
+                             GCancellable    *cancellable,
+                             GError         **error);
+  gboolean        (*commit) (CkptStorageTxn  *txn,
+                             gint64           round_num,
+                             GBytes          *header,
+                             GBytes          *payload,
+                             gboolean         durable,
+                             GCancellable    *cancellable,
+                             GError         **error);
+  gboolean        (*remove) (CkptStorageTxn  *txn,
+                             gint64           round_num,
+                             GError         **error);
+  void            (*end)    (CkptStorageTxn  *txn);
+} CkptStorageVFuncs;
+
+struct _CkptStorage
+{
+  GFile                   *root;
+  char                    *prefix;
+  char                    *root_path;  /* NULL for non-local roots */
+  char                    *display;    /* path or URI, for messages */
+  CkptStorageFlags         flags;
+  const CkptStorageVFuncs *vfuncs;
+};
+
+struct _CkptStorageTxn
+{
+  CkptStorage *storage;
+  int          dir_fd;   /* local back end: the locked root; else -1 */
+};
+
+extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
+extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
+
+/* Sorts and hands over @rounds as a plain array; never NULL. */
+gint64 *ckpt_storage_sort_rounds (GArray *rounds,
+                                  gsize  *n_rounds);
+
+G_END_DECLS

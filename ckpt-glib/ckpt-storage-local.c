@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Local storage: the durable commit protocol on a POSIX directory.
+ *
+ *  1. Create the root (with parents), open it, take flock (LOCK_EX) on it:
+ *     one writer at a time, across threads and processes, and no lock file.
+ *  2. Write the checkpoint into an unnamed O_TMPFILE inode in the root (or,
+ *     where O_TMPFILE is missing, a hidden ".<name>.tmp-XXXXXX" file).
+ *  3. fsync the file (durable saves).
+ *  4. linkat() it under its name: this fails with EEXIST rather than replace
+ *     anything. This is the point of no return.
+ *  5. fsync the directory (durable saves).
+ *
+ * A crash before 4 leaves nothing visible (or a hidden temp file that the
+ * next writer removes); a crash after 4 leaves a complete checkpoint.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "ckpt-error.h"
+#include "ckpt-storage-impl-private.h"
+
+/* Writes are split so that cancellation is noticed within one chunk. */
+#define WRITE_CHUNK (64 * 1024 * 1024)
+
+static gboolean
+set_errno_error (GError     **error,
+                 int          saved_errno,
+                 const char  *action,
+                 const char  *dir,
+                 const char  *name)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               "%s ‘%s%s%s’: %s", action, dir,
+               name != NULL ? G_DIR_SEPARATOR_S : "", name != NULL ? name : "",
+               g_strerror (saved_errno));
+  return FALSE;
+}
+
+static int
+open_root (CkptStorage  *self,
+           GError      **error)
+{
+  int fd;
+
+  do
+    fd = open (self->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+
+  if (fd < 0)
+    set_errno_error (error, errno, "Cannot open checkpoint directory", self->root_path, NULL);
+
+  return fd;
+}
+
+static gboolean
+is_regular_file (int            dir_fd,
+                 struct dirent *entry)
+{
+  struct stat st;
+
+  if (entry->d_type == DT_REG)
+    return TRUE;
+  if (entry->d_type != DT_UNKNOWN)
+    return FALSE;
+  if (fstatat (dir_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return FALSE;
+  return S_ISREG (st.st_mode);
+}
+
+static gint64 *
+local_list (CkptStorage     *self,
+            CkptStorageTxn  *txn,
+            gsize           *n_rounds,
+            GCancellable    *cancellable,
+            GError         **error)
+{
+  g_autoptr(GArray) rounds = g_array_new (FALSE, FALSE, sizeof (gint64));
+  struct dirent *entry;
+  DIR *dir;
+  int fd;
+
+  if (txn != NULL)
+    fd = dup (txn->dir_fd);
+  else
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      fd = open_root (self, &local_error);
+      if (fd < 0 && g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
+      if (fd < 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+    }
+
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      int saved_errno = errno;
+
+      if (fd >= 0)
+        close (fd);
+      set_errno_error (error, saved_errno, "Cannot list checkpoint directory", self->root_path, NULL);
+      return NULL;
+    }
+  /* A dup'ed descriptor shares its offset with the transaction's. */
+  rewinddir (dir);
+
+  errno = 0;
+  while ((entry = readdir (dir)) != NULL)
+    {
+      gint64 round_num;
+
+      if (ckpt_storage_parse_name (self->prefix, entry->d_name, &round_num))
+        {
+          if (is_regular_file (dirfd (dir), entry))
+            g_array_append_val (rounds, round_num);
+        }
+      else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, entry->d_name))
+        {
+          /* We hold the writer lock, so no live writer owns this file. */
+          if (unlinkat (dirfd (dir), entry->d_name, 0) != 0 && errno != ENOENT)
+            g_debug ("Cannot remove stale temp file ‘%s/%s’: %s",
+                     self->root_path, entry->d_name, g_strerror (errno));
+        }
+      errno = 0;
+    }
+
+  if (errno != 0)
+    {
+      int saved_errno = errno;
+
+      closedir (dir);
+      set_errno_error (error, saved_errno, "Cannot list checkpoint directory", self->root_path, NULL);
+      return NULL;
+    }
+
+  closedir (dir);
+  return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
+}
+
+typedef struct
+{
+  gpointer addr;
+  gsize    size;
+} Mapping;
+
+static void
+mapping_free (gpointer data)
+{
+  Mapping *mapping = data;
+
+  munmap (mapping->addr, mapping->size);
+  g_free (mapping);
+}
+
+static GBytes *
+map_file (int     fd,
+          gsize   size,
+          int    *out_errno)
+{
+  Mapping *mapping;
+  gpointer addr;
+
+  /* MAP_POPULATE: a verified load reads every byte anyway; faulting the
+   * pages in at once is much cheaper than one fault per page. */
+  addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (addr == MAP_FAILED)
+    {
+      *out_errno = errno;
+      return NULL;
+    }
+
+  mapping = g_new (Mapping, 1);
+  mapping->addr = addr;
+  mapping->size = size;
+  return g_bytes_new_with_free_func (addr, size, mapping_free, mapping);
+}
+
+static GBytes *
+local_read (CkptStorage   *self,
+            gint64         round_num,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
+  g_autofree char *path = g_build_filename (self->root_path, name, NULL);
+  struct stat st;
+  GBytes *bytes;
+  int fd, saved_errno = 0;
+
+  do
+    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  while (fd < 0 && errno == EINTR);
+
+  if (fd < 0)
+    {
+      set_errno_error (error, errno, "Cannot open checkpoint", path, NULL);
+      return NULL;
+    }
+
+  if (fstat (fd, &st) != 0)
+    {
+      saved_errno = errno;
+      close (fd);
+      set_errno_error (error, saved_errno, "Cannot read checkpoint", path, NULL);
+      return NULL;
+    }
+
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "Checkpoint ‘%s’ is not a regular file", path);
+      return NULL;
+    }
+
+  if (st.st_size == 0)
+    bytes = g_bytes_new (NULL, 0);
+  else if ((guint64) st.st_size > G_MAXSIZE)
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "Checkpoint ‘%s’ is too large to map", path);
+      return NULL;
+    }
+  else
+    bytes = map_file (fd, (gsize) st.st_size, &saved_errno);
+
+  close (fd);
+
+  if (bytes == NULL)
+    set_errno_error (error, saved_errno, "Cannot map checkpoint", path, NULL);
+
+  return bytes;
+}
+
+static CkptStorageTxn *
+local_begin (CkptStorage   *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  CkptStorageTxn *txn;
+  gulong delay_us = 200;
+  int fd;
+
+  if (g_mkdir_with_parents (self->root_path, 0777) != 0)
+    {
+      set_errno_error (error, errno, "Cannot create checkpoint directory", self->root_path, NULL);
+      return NULL;
+    }
+
+  fd = open_root (self, error);
+  if (fd < 0)
+    return NULL;
+
+  /* Wait for other writers, without blocking in the kernel so that the
+   * wait can be cancelled. A dead writer's lock is released by the kernel. */
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EINTR)
+        continue;
+      if (saved_errno == ENOLCK || saved_errno == EOPNOTSUPP || saved_errno == ENOSYS)
+        {
+          g_debug ("Cannot lock ‘%s’ (%s); writers are not serialized",
+                   self->root_path, g_strerror (saved_errno));
+          break;
+        }
+      if (saved_errno != EWOULDBLOCK)
+        {
+          close (fd);
+          set_errno_error (error, saved_errno, "Cannot lock checkpoint directory", self->root_path, NULL);
+          return NULL;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          close (fd);
+          return NULL;
+        }
+      g_usleep (delay_us);
+      delay_us = MIN (delay_us * 2, 20000);
+    }
+
+  txn = g_new0 (CkptStorageTxn, 1);
+  txn->storage = self;
+  txn->dir_fd = fd;
+  return txn;
+}
+
+/* Writes all of @header and @payload to @fd, checking @cancellable between
+ * chunks. Returns 0 or an errno value (ECANCELED when cancelled). */
+static int
+write_all (int            fd,
+           GBytes        *header,
+           GBytes        *payload,
+           GCancellable  *cancellable)
+{
+  struct iovec iov[2];
+  int iovcnt = 2, first = 0;
+
+  iov[0].iov_base = (gpointer) g_bytes_get_data (header, &iov[0].iov_len);
+  iov[1].iov_base = (gpointer) g_bytes_get_data (payload, &iov[1].iov_len);
+  if (iov[1].iov_len == 0)
+    iovcnt = 1;
+
+  while (first < iovcnt)
+    {
+      struct iovec chunk[2];
+      gsize budget = WRITE_CHUNK;
+      int n = 0, i;
+      ssize_t written;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        return ECANCELED;
+
+      for (i = first; i < iovcnt && budget > 0; i++)
+        {
+          chunk[n].iov_base = iov[i].iov_base;
+          chunk[n].iov_len = MIN (iov[i].iov_len, budget);
+          budget -= chunk[n].iov_len;
+          n++;
+        }
+
+      written = writev (fd, chunk, n);
+      if (written < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return errno;
+        }
+      if (written == 0)
+        return EIO;
+
+      while (written > 0)
+        {
+          gsize step = MIN ((gsize) written, iov[first].iov_len);
+
+          iov[first].iov_base = (guint8 *) iov[first].iov_base + step;
+          iov[first].iov_len -= step;
+          written -= (ssize_t) step;
+          if (iov[first].iov_len == 0)
+            first++;
+        }
+      while (first < iovcnt && iov[first].iov_len == 0)
+        first++;
+    }
+
+  return 0;
+}
+
+static gboolean
+exists_error (CkptStorage  *self,
+              const char   *name,
+              GError      **error)
+{
+  g_set_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS,
+               "Checkpoint ‘%s%s%s’ already exists", self->root_path,
+               G_DIR_SEPARATOR_S, name);
+  return FALSE;
+}
+
+static gboolean
+have_proc_fd (void)
+{
+  static gsize result = 0;
+
+  if (g_once_init_enter (&result))
+    g_once_init_leave (&result, access ("/proc/self/fd", X_OK) == 0 ? 1 : 2);
+  return result == 1;
+}
+
+static gboolean
+local_commit (CkptStorageTxn  *txn,
+              gint64           round_num,
+              GBytes          *header,
+              GBytes          *payload,
+              gboolean         durable,
+              GCancellable    *cancellable,
+              GError         **error)
+{
+  CkptStorage *self = txn->storage;
+  g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
+  g_autofree char *temp_name = NULL;
+  struct stat st;
+  int fd = -1, err;
+
+  if (fstatat (txn->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return exists_error (self, name, error);
+
+  if (!(self->flags & CKPT_STORAGE_FLAGS_NO_TMPFILE) && have_proc_fd ())
+    {
+      do
+        fd = openat (txn->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+      while (fd < 0 && errno == EINTR);
+
+      /* File systems without O_TMPFILE take the named path below; any other
+       * failure (EACCES, ENOSPC, EIO…) is the save's failure. */
+      if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+        return set_errno_error (error, errno, "Cannot create a checkpoint in", self->root_path, NULL);
+    }
+
+  if (fd < 0)
+    {
+      int attempt;
+
+      for (attempt = 0; fd < 0 && attempt < 100; attempt++)
+        {
+          g_free (temp_name);
+          temp_name = ckpt_storage_build_temp_name (self->prefix, round_num);
+          fd = openat (txn->dir_fd, temp_name,
+                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+          if (fd < 0 && errno != EEXIST && errno != EINTR)
+            break;
+        }
+      if (fd < 0)
+        return set_errno_error (error, errno, "Cannot create a temporary file in", self->root_path, NULL);
+    }
+
+  err = write_all (fd, header, payload, cancellable);
+  if (err == 0 && durable && fsync (fd) != 0)
+    err = errno;
+  if (err == 0 && g_cancellable_is_cancelled (cancellable))
+    err = ECANCELED;
+
+  /* The point of no return: after the link, the checkpoint exists. */
+  if (err == 0)
+    {
+      if (temp_name == NULL)
+        {
+          char proc_path[64];
+
+          g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
+          if (linkat (AT_FDCWD, proc_path, txn->dir_fd, name, AT_SYMLINK_FOLLOW) != 0)
+            err = errno;
+        }
+      else
+        {
+          if (linkat (txn->dir_fd, temp_name, txn->dir_fd, name, 0) != 0)
+            {
+              err = errno;
+              /* No hard links here (some FUSE or FAT file systems): rename,
+               * still refusing to replace. */
+              if (err == EPERM || err == EOPNOTSUPP || err == EMLINK)
+                {
+                  if (syscall (SYS_renameat2, txn->dir_fd, temp_name, txn->dir_fd, name,
+                               1 /* RENAME_NOREPLACE */) == 0)
+                    {
+                      err = 0;
+                      g_clear_pointer (&temp_name, g_free);
+                    }
+                  else if (errno != EINVAL && errno != ENOSYS)
+                    err = errno;
+                }
+            }
+        }
+    }
+
+  close (fd);
+  if (temp_name != NULL)
+    unlinkat (txn->dir_fd, temp_name, 0);
+
+  if (err == EEXIST)
+    return exists_error (self, name, error);
+  if (err == ECANCELED)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                   "Saving checkpoint ‘%s%s%s’ was cancelled", self->root_path,
+                   G_DIR_SEPARATOR_S, name);
+      return FALSE;
+    }
+  if (err != 0)
+    return set_errno_error (error, err, "Cannot write checkpoint", self->root_path, name);
+
+  if (durable && fsync (txn->dir_fd) != 0)
+    {
+      int saved_errno = errno;
+
+      /* Not durable: take it back rather than report a false success. */
+      unlinkat (txn->dir_fd, name, 0);
+      return set_errno_error (error, saved_errno, "Cannot flush checkpoint directory",
+                              self->root_path, NULL);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+local_remove (CkptStorageTxn  *txn,
+              gint64           round_num,
+              GError         **error)
+{
+  g_autofree char *name = ckpt_storage_build_name (txn->storage->prefix, round_num);
+
+  if (unlinkat (txn->dir_fd, name, 0) != 0 && errno != ENOENT)
+    return set_errno_error (error, errno, "Cannot delete checkpoint", txn->storage->root_path, name);
+
+  return TRUE;
+}
+
+static void
+local_end (CkptStorageTxn *txn)
+{
+  if (txn->dir_fd >= 0)
+    close (txn->dir_fd);   /* releases the flock */
+  g_free (txn);
+}
+
+const CkptStorageVFuncs ckpt_storage_local_vfuncs = {
+  local_list,
+  local_read,
+  local_begin,
+  local_commit,
+  local_remove,
+  local_end,
+};

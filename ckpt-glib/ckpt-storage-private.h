@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Storage: the only layer that touches the file system. A CkptStorage is a
+ * checkpoint directory (root + prefix); writers take a CkptStorageTxn, which
+ * holds the directory's writer lock until it is freed.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _CkptStorage    CkptStorage;
+typedef struct _CkptStorageTxn CkptStorageTxn;
+
+typedef enum
+{
+  CKPT_STORAGE_FLAGS_NONE          = 0,
+  /* Use GIO's generic operations even for a local root (tests). */
+  CKPT_STORAGE_FLAGS_FORCE_GENERIC = 1 << 0,
+  /* Local roots: do not use O_TMPFILE, write a named hidden temp file
+   * (tests of the fallback path). */
+  CKPT_STORAGE_FLAGS_NO_TMPFILE    = 1 << 1,
+} CkptStorageFlags;
+
+/* Pure name helpers. */
+char       *ckpt_storage_build_name     (const char        *prefix,
+                                         gint64             round_num);
+gboolean    ckpt_storage_parse_name     (const char        *prefix,
+                                         const char        *name,
+                                         gint64            *out_round_num);
+gboolean    ckpt_storage_is_temp_name   (const char        *prefix,
+                                         const char        *name);
+char       *ckpt_storage_build_temp_name (const char       *prefix,
+                                          gint64            round_num);
+
+CkptStorage *ckpt_storage_new           (GFile             *root,
+                                         const char        *prefix,
+                                         CkptStorageFlags   flags);
+void         ckpt_storage_free          (CkptStorage       *self);
+gboolean     ckpt_storage_is_local      (CkptStorage       *self);
+
+/* The rounds present, ascending. A missing root is empty, not an error.
+ * Never NULL on success (an empty array has *n_rounds == 0). */
+gint64      *ckpt_storage_list          (CkptStorage       *self,
+                                         gsize             *n_rounds,
+                                         GCancellable      *cancellable,
+                                         GError           **error);
+
+/* The whole file of @round_num (mapped where possible).
+ * G_IO_ERROR_NOT_FOUND if it does not exist. */
+GBytes      *ckpt_storage_read          (CkptStorage       *self,
+                                         gint64             round_num,
+                                         GCancellable      *cancellable,
+                                         GError           **error);
+
+/* Creates the root (with parents) if needed and takes the writer lock. */
+CkptStorageTxn *ckpt_storage_begin      (CkptStorage       *self,
+                                         GCancellable      *cancellable,
+                                         GError           **error);
+/* Writes @header then @payload as round @round_num, atomically, never
+ * replacing an existing checkpoint (CKPT_ERROR_EXISTS). With @durable, the
+ * file and then the directory are fsync'd before it returns TRUE. On failure
+ * nothing is left behind. Cancellation is honoured until the file is linked
+ * under its name (the point of no return). */
+gboolean     ckpt_storage_txn_commit    (CkptStorageTxn    *txn,
+                                         gint64             round_num,
+                                         GBytes            *header,
+                                         GBytes            *payload,
+                                         gboolean           durable,
+                                         GCancellable      *cancellable,
+                                         GError           **error);
+/* Like ckpt_storage_list(), under the lock; also removes stale temp files of
+ * dead writers. */
+gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
+                                         gsize             *n_rounds,
+                                         GError           **error);
+gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,
+                                         gint64             round_num,
+                                         GError           **error);
+/* Releases the lock. */
+void         ckpt_storage_txn_free      (CkptStorageTxn    *txn);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CkptStorageTxn, ckpt_storage_txn_free)
+
+G_END_DECLS

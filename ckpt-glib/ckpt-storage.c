@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Storage: checkpoint names, and the dispatch between the local back end
+ * (file descriptors, O_TMPFILE, fsync, flock) and the generic GIO one.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ckpt-storage-impl-private.h"
+
+char *
+ckpt_storage_build_name (const char *prefix,
+                         gint64      round_num)
+{
+  g_return_val_if_fail (prefix != NULL, NULL);
+  g_return_val_if_fail (round_num >= 0, NULL);
+
+  return g_strdup_printf ("%s%" G_GINT64_FORMAT, prefix, round_num);
+}
+
+/* Parses canonical decimal: digits only, no leading zero unless the number
+ * is 0, no overflow. */
+static gboolean
+parse_round (const char *digits,
+             gint64     *out_round_num)
+{
+  guint64 value = 0;
+  const char *p;
+
+  if (digits[0] == '\0')
+    return FALSE;
+  if (digits[0] == '0' && digits[1] != '\0')
+    return FALSE;
+
+  for (p = digits; *p != '\0'; p++)
+    {
+      guint d;
+
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      d = (guint) (*p - '0');
+      if (value > ((guint64) G_MAXINT64 - d) / 10)
+        return FALSE;
+      value = value * 10 + d;
+    }
+
+  *out_round_num = (gint64) value;
+  return TRUE;
+}
+
+gboolean
+ckpt_storage_parse_name (const char *prefix,
+                         const char *name,
+                         gint64     *out_round_num)
+{
+  gsize prefix_len;
+  gint64 round_num;
+
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  prefix_len = strlen (prefix);
+  if (strncmp (name, prefix, prefix_len) != 0)
+    return FALSE;
+  if (!parse_round (name + prefix_len, &round_num))
+    return FALSE;
+
+  if (out_round_num != NULL)
+    *out_round_num = round_num;
+  return TRUE;
+}
+
+#define TEMP_MARK ".tmp-"
+#define TEMP_RANDOM_LEN 6
+
+gboolean
+ckpt_storage_is_temp_name (const char *prefix,
+                           const char *name)
+{
+  g_autofree char *base = NULL;
+  gsize len, suffix_len = strlen (TEMP_MARK) + TEMP_RANDOM_LEN, i;
+  const char *mark;
+
+  g_return_val_if_fail (prefix != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  /* ".<prefix><round>.tmp-XXXXXX" */
+  len = strlen (name);
+  if (name[0] != '.' || len < 1 + suffix_len + 1)
+    return FALSE;
+  mark = name + len - suffix_len;
+  if (strncmp (mark, TEMP_MARK, strlen (TEMP_MARK)) != 0)
+    return FALSE;
+  for (i = strlen (TEMP_MARK); i < suffix_len; i++)
+    if (!g_ascii_isalnum (mark[i]))
+      return FALSE;
+
+  base = g_strndup (name + 1, (gsize) (mark - (name + 1)));
+  return ckpt_storage_parse_name (prefix, base, NULL);
+}
+
+char *
+ckpt_storage_build_temp_name (const char *prefix,
+                              gint64      round_num)
+{
+  static const char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  char random_part[TEMP_RANDOM_LEN + 1];
+  gsize i;
+
+  for (i = 0; i < TEMP_RANDOM_LEN; i++)
+    random_part[i] = alphabet[g_random_int_range (0, sizeof alphabet - 1)];
+  random_part[TEMP_RANDOM_LEN] = '\0';
+
+  return g_strdup_printf (".%s%" G_GINT64_FORMAT TEMP_MARK "%s",
+                          prefix, round_num, random_part);
+}
+
+static int
+compare_rounds (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+gint64 *
+ckpt_storage_sort_rounds (GArray *rounds,
+                          gsize  *n_rounds)
+{
+  g_array_sort (rounds, compare_rounds);
+  *n_rounds = rounds->len;
+  /* Never NULL: an empty listing is a valid, allocated array. */
+  if (rounds->len == 0)
+    {
+      g_array_free (rounds, TRUE);
+      return g_new0 (gint64, 1);
+    }
+  return (gint64 *) (gpointer) g_array_free (rounds, FALSE);
+}
+
+CkptStorage *
+ckpt_storage_new (GFile            *root,
+                  const char       *prefix,
+                  CkptStorageFlags  flags)
+{
+  CkptStorage *self;
+
+  g_return_val_if_fail (G_IS_FILE (root), NULL);
+  g_return_val_if_fail (prefix != NULL, NULL);
+
+  self = g_new0 (CkptStorage, 1);
+  self->root = g_object_ref (root);
+  self->prefix = g_strdup (prefix);
+  self->flags = flags;
+  self->root_path = g_file_get_path (root);
+  self->vfuncs = (self->root_path != NULL && !(flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
+                 ? &ckpt_storage_local_vfuncs
+                 : &ckpt_storage_gio_vfuncs;
+  self->display = self->root_path != NULL ? g_strdup (self->root_path) : g_file_get_uri (root);
+
+  return self;
+}
+
+void
+ckpt_storage_free (CkptStorage *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_object (&self->root);
+  g_free (self->prefix);
+  g_free (self->root_path);
+  g_free (self->display);
+  g_free (self);
+}
+
+gboolean
+ckpt_storage_is_local (CkptStorage *self)
+{
+  return self->vfuncs == &ckpt_storage_local_vfuncs;
+}
+
+gint64 *
+ckpt_storage_list (CkptStorage   *self,
+                   gsize         *n_rounds,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (n_rounds != NULL, NULL);
+
+  *n_rounds = 0;
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  return self->vfuncs->list (self, NULL, n_rounds, cancellable, error);
+}
+
+GBytes *
+ckpt_storage_read (CkptStorage   *self,
+                   gint64         round_num,
+                   GCancellable  *cancellable,
+                   GError       **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (round_num >= 0, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  return self->vfuncs->read (self, round_num, cancellable, error);
+}
+
+CkptStorageTxn *
+ckpt_storage_begin (CkptStorage   *self,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  return self->vfuncs->begin (self, cancellable, error);
+}
+
+gboolean
+ckpt_storage_txn_commit (CkptStorageTxn  *txn,
+                         gint64           round_num,
+                         GBytes          *header,
+                         GBytes          *payload,
+                         gboolean         durable,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+  g_return_val_if_fail (round_num >= 0, FALSE);
+  g_return_val_if_fail (header != NULL && payload != NULL, FALSE);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  return txn->storage->vfuncs->commit (txn, round_num, header, payload, durable,
+                                       cancellable, error);
+}
+
+gint64 *
+ckpt_storage_txn_list (CkptStorageTxn  *txn,
+                       gsize           *n_rounds,
+                       GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, NULL);
+  g_return_val_if_fail (n_rounds != NULL, NULL);
+
+  *n_rounds = 0;
+  return txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
+}
+
+gboolean
+ckpt_storage_txn_remove (CkptStorageTxn  *txn,
+                         gint64           round_num,
+                         GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+  g_return_val_if_fail (round_num >= 0, FALSE);
+
+  return txn->storage->vfuncs->remove (txn, round_num, error);
+}
+
+void
+ckpt_storage_txn_free (CkptStorageTxn *txn)
+{
+  if (txn == NULL)
+    return;
+  txn->storage->vfuncs->end (txn);
+}
