@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ckpt-manager.h"
+#include "ckpt-queue-private.h"
 #include "ckpt-storage-private.h"
 
 G_BEGIN_DECLS
@@ -58,6 +59,17 @@ GVariant   *ckpt_manager_load_latest_or_default_internal (CkptManager          *
                                                           CkptEvents           *events,
                                                           GCancellable         *cancellable,
                                                           GError              **error);
+gint64     *ckpt_manager_list_rounds_internal (CkptManager       *self,
+                                               gsize             *n_rounds,
+                                               GCancellable      *cancellable,
+                                               GError           **error);
+
+/* The serial queue of the manager's async operations. */
+CkptQueue  *ckpt_manager_get_queue         (CkptManager      *self);
+/* Count async operations in flight, for CkptManager:busy; called in the
+ * context of the caller of the operation. */
+void        ckpt_manager_op_started        (CkptManager      *self);
+void        ckpt_manager_op_finished       (CkptManager      *self);
 
 /* Replaces the manager's storage with one using @flags. Call before any
  * operation is in flight. */

@@ -65,6 +65,8 @@ struct _CkptManager
   int          durable;      /* atomic */
 
   CkptStorage *storage;
+  CkptQueue   *queue;        /* async operations, in call order */
+  int          n_in_flight;  /* atomic: async operations not yet finished */
 };
 
 static void ckpt_manager_initable_iface_init (GInitableIface *iface);
@@ -80,6 +82,7 @@ enum {
   PROP_KEEP_TOTAL,
   PROP_KEEP_FIRST,
   PROP_DURABLE,
+  PROP_BUSY,
   N_PROPS
 };
 
@@ -246,6 +249,7 @@ ckpt_manager_finalize (GObject *object)
   CkptManager *self = CKPT_MANAGER (object);
 
   g_clear_pointer (&self->storage, ckpt_storage_free);
+  g_clear_pointer (&self->queue, ckpt_queue_unref);
   g_clear_object (&self->root);
   g_clear_pointer (&self->prefix, g_free);
 
@@ -276,6 +280,9 @@ ckpt_manager_get_property (GObject    *object,
       break;
     case PROP_DURABLE:
       g_value_set_boolean (value, ckpt_manager_get_durable (self));
+      break;
+    case PROP_BUSY:
+      g_value_set_boolean (value, ckpt_manager_get_busy (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -401,6 +408,21 @@ ckpt_manager_class_init (CkptManagerClass *klass)
                           TRUE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * CkptManager:busy: (getter get_busy)
+   *
+   * Whether an asynchronous operation of this manager is in flight (started
+   * and its callback not yet run), so that a user interface can show it.
+   * It is notified in the context of the caller whose operation made it
+   * change. Synchronous calls do not count.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -468,6 +490,7 @@ ckpt_manager_init (CkptManager *self)
   self->keep_total = CKPT_MANAGER_DEFAULT_KEEP_TOTAL;
   self->keep_first = TRUE;
   self->durable = TRUE;
+  self->queue = ckpt_queue_new ();
 }
 
 /**
@@ -691,6 +714,44 @@ ckpt_manager_set_durable (CkptManager *self,
     return;
   g_atomic_int_set (&self->durable, durable);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DURABLE]);
+}
+
+/**
+ * ckpt_manager_get_busy: (get-property busy)
+ * @self: a manager
+ *
+ * Gets whether an asynchronous operation of @self is in flight.
+ *
+ * Returns: whether the manager is busy
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_get_busy (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+
+  return g_atomic_int_get (&self->n_in_flight) > 0;
+}
+
+CkptQueue *
+ckpt_manager_get_queue (CkptManager *self)
+{
+  return self->queue;
+}
+
+void
+ckpt_manager_op_started (CkptManager *self)
+{
+  if (g_atomic_int_add (&self->n_in_flight, 1) == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+void
+ckpt_manager_op_finished (CkptManager *self)
+{
+  if (g_atomic_int_dec_and_test (&self->n_in_flight))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
 }
 
 void
@@ -977,6 +1038,15 @@ ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
   return g_variant_ref (default_state);
 }
 
+gint64 *
+ckpt_manager_list_rounds_internal (CkptManager   *self,
+                                   gsize         *n_rounds,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  return ckpt_storage_list (self->storage, n_rounds, cancellable, error);
+}
+
 /**
  * ckpt_manager_save:
  * @self: a manager
@@ -1200,5 +1270,5 @@ ckpt_manager_list_rounds (CkptManager  *self,
   g_return_val_if_fail (n_rounds != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  return ckpt_storage_list (self->storage, n_rounds, NULL, error);
+  return ckpt_manager_list_rounds_internal (self, n_rounds, NULL, error);
 }

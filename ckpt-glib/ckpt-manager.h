@@ -68,6 +68,9 @@ void         ckpt_manager_set_durable             (CkptManager        *self,
                                                    gboolean            durable);
 
 CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_get_busy                (CkptManager        *self);
+
+CKPT_AVAILABLE_IN_1_0
 GFile       *ckpt_manager_get_file                (CkptManager        *self,
                                                    gint64              round_num) G_GNUC_WARN_UNUSED_RESULT;
 
@@ -99,5 +102,60 @@ CKPT_AVAILABLE_IN_1_0
 gint64      *ckpt_manager_list_rounds             (CkptManager        *self,
                                                    gsize              *n_rounds,
                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_save_async              (CkptManager         *self,
+                                                   GVariant            *state,
+                                                   gint64               round_num,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_save_finish             (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_load_async              (CkptManager         *self,
+                                                   const GVariantType  *type,
+                                                   gint64               round_num,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+GVariant    *ckpt_manager_load_finish             (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_load_latest_async       (CkptManager         *self,
+                                                   const GVariantType  *type,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+GVariant    *ckpt_manager_load_latest_finish      (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   gint64              *out_round_num,
+                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_load_latest_or_default_async  (CkptManager         *self,
+                                                         GVariant            *default_state,
+                                                         GCancellable        *cancellable,
+                                                         GAsyncReadyCallback  callback,
+                                                         gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+GVariant    *ckpt_manager_load_latest_or_default_finish (CkptManager         *self,
+                                                         GAsyncResult        *result,
+                                                         gint64              *out_round_num,
+                                                         GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_list_rounds_async       (CkptManager         *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+gint64      *ckpt_manager_list_rounds_finish      (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   gsize               *n_rounds,
+                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS
