@@ -906,7 +906,11 @@ ckpt_manager_load_internal (CkptManager         *self,
   bytes = ckpt_storage_read (self->storage, round_num, cancellable, &local_error);
   if (bytes == NULL)
     {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      /* Whatever is not a regular file is not a checkpoint, as listings
+       * say too. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE) ||
+          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
         {
           g_autofree char *where = describe_file (self, round_num);
 

@@ -5,12 +5,58 @@
  * exclusively, then moves it into place without G_FILE_COPY_OVERWRITE, so an
  * existing checkpoint is never replaced. GIO has no fsync: a save is as
  * durable as the back end makes a closed file, and writers are not
- * serialized by a lock (see docs/overview.md).
+ * serialized by a lock (see docs/overview.md). Without a lock a temp file
+ * may belong to a live writer, so only temp files not modified for
+ * STALE_TEMP_AGE are removed as stale.
  */
 #include "config.h"
 
 #include "ckpt-error.h"
 #include "ckpt-storage-impl-private.h"
+
+#define STALE_TEMP_AGE (60 * G_TIME_SPAN_MINUTE)
+
+/* Writers of this process to one root (by URI) are serialized here; GIO has
+ * no lock that other processes or hosts would see. */
+static GMutex writers_lock;
+static GCond writers_cond;
+static GHashTable *writers_busy;   /* URI → URI, under writers_lock */
+
+static gboolean
+writers_acquire (const char    *uri,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&writers_lock);
+  if (writers_busy == NULL)
+    writers_busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  while (g_hash_table_contains (writers_busy, uri))
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          ok = FALSE;
+          break;
+        }
+      g_cond_wait_until (&writers_cond, &writers_lock,
+                         g_get_monotonic_time () + 20 * G_TIME_SPAN_MILLISECOND);
+    }
+  if (ok)
+    g_hash_table_add (writers_busy, g_strdup (uri));
+  g_mutex_unlock (&writers_lock);
+
+  return ok;
+}
+
+static void
+writers_release (const char *uri)
+{
+  g_mutex_lock (&writers_lock);
+  g_hash_table_remove (writers_busy, uri);
+  g_cond_broadcast (&writers_cond);
+  g_mutex_unlock (&writers_lock);
+}
 
 static gboolean
 prefix_error (GError     **error,
@@ -37,7 +83,8 @@ gio_list (CkptStorage     *self,
 
   enumerator = g_file_enumerate_children (self->root,
                                           G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                          G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                          G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                          G_FILE_ATTRIBUTE_TIME_MODIFIED,
                                           G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
                                           cancellable, &local_error);
   if (enumerator == NULL)
@@ -71,11 +118,17 @@ gio_list (CkptStorage     *self,
           if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
             g_array_append_val (rounds, round_num);
         }
-      else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, name))
+      else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, name) &&
+               g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_TIME_MODIFIED))
         {
-          g_autoptr(GFile) stale = g_file_get_child (self->root, name);
+          gint64 mtime = (gint64) g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
 
-          g_file_delete (stale, NULL, NULL);
+          if (g_get_real_time () / G_USEC_PER_SEC - mtime > STALE_TEMP_AGE / G_USEC_PER_SEC)
+            {
+              g_autoptr(GFile) stale = g_file_get_child (self->root, name);
+
+              g_file_delete (stale, NULL, NULL);
+            }
         }
     }
 
@@ -108,6 +161,7 @@ gio_begin (CkptStorage   *self,
            GCancellable  *cancellable,
            GError       **error)
 {
+  g_autofree char *uri = g_file_get_uri (self->root);
   CkptStorageTxn *txn;
   GError *local_error = NULL;
 
@@ -126,6 +180,9 @@ gio_begin (CkptStorage   *self,
           return NULL;
         }
     }
+
+  if (!writers_acquire (uri, cancellable, error))
+    return NULL;
 
   txn = g_new0 (CkptStorageTxn, 1);
   txn->storage = self;
@@ -233,6 +290,9 @@ gio_remove (CkptStorageTxn  *txn,
 static void
 gio_end (CkptStorageTxn *txn)
 {
+  g_autofree char *uri = g_file_get_uri (txn->storage->root);
+
+  writers_release (uri);
   g_free (txn);
 }
 

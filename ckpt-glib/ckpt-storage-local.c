@@ -30,7 +30,21 @@
 #include <glib/gstdio.h>
 
 #include "ckpt-error.h"
+#include "ckpt-fault-private.h"
 #include "ckpt-storage-impl-private.h"
+
+/* Fault injection (tests): fails the call with the injected errno. */
+static inline gboolean
+injected (CkptFaultPoint point)
+{
+  int err = ckpt_fault_check (point);
+
+  if (err != 0)
+    errno = err;
+  return err != 0;
+}
+
+#define INJECT(point, call) (injected (point) ? -1 : (call))
 
 /* Writes are split so that cancellation is noticed within one chunk. */
 #define WRITE_CHUNK (64 * 1024 * 1024)
@@ -56,7 +70,7 @@ open_root (CkptStorage  *self,
   int fd;
 
   do
-    fd = open (self->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd = INJECT (CKPT_FAULT_OPEN, open (self->root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   while (fd < 0 && errno == EINTR);
 
   if (fd < 0)
@@ -108,6 +122,14 @@ local_list (CkptStorage     *self,
         }
     }
 
+  if (fd >= 0 && injected (CKPT_FAULT_READDIR))
+    {
+      int saved_errno = errno;
+
+      close (fd);
+      fd = -1;
+      errno = saved_errno;
+    }
   if (fd < 0 || (dir = fdopendir (fd)) == NULL)
     {
       int saved_errno = errno;
@@ -133,7 +155,7 @@ local_list (CkptStorage     *self,
       else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, entry->d_name))
         {
           /* We hold the writer lock, so no live writer owns this file. */
-          if (unlinkat (dirfd (dir), entry->d_name, 0) != 0 && errno != ENOENT)
+          if (INJECT (CKPT_FAULT_UNLINK, unlinkat (dirfd (dir), entry->d_name, 0)) != 0 && errno != ENOENT)
             g_debug ("Cannot remove stale temp file ‘%s/%s’: %s",
                      self->root_path, entry->d_name, g_strerror (errno));
         }
@@ -178,7 +200,10 @@ map_file (int     fd,
 
   /* MAP_POPULATE: a verified load reads every byte anyway; faulting the
    * pages in at once is much cheaper than one fault per page. */
-  addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  if (injected (CKPT_FAULT_MMAP))
+    addr = MAP_FAILED;
+  else
+    addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   if (addr == MAP_FAILED)
     {
       *out_errno = errno;
@@ -204,7 +229,7 @@ local_read (CkptStorage   *self,
   int fd, saved_errno = 0;
 
   do
-    fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    fd = INJECT (CKPT_FAULT_OPEN, open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   while (fd < 0 && errno == EINTR);
 
   if (fd < 0)
@@ -258,7 +283,7 @@ local_begin (CkptStorage   *self,
   gulong delay_us = 200;
   int fd;
 
-  if (g_mkdir_with_parents (self->root_path, 0777) != 0)
+  if (INJECT (CKPT_FAULT_MKDIR, g_mkdir_with_parents (self->root_path, 0777)) != 0)
     {
       set_errno_error (error, errno, "Cannot create checkpoint directory", self->root_path, NULL);
       return NULL;
@@ -270,7 +295,7 @@ local_begin (CkptStorage   *self,
 
   /* Wait for other writers, without blocking in the kernel so that the
    * wait can be cancelled. A dead writer's lock is released by the kernel. */
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+  while (INJECT (CKPT_FAULT_LOCK, flock (fd, LOCK_EX | LOCK_NB)) != 0)
     {
       int saved_errno = errno;
 
@@ -337,7 +362,7 @@ write_all (int            fd,
           n++;
         }
 
-      written = writev (fd, chunk, n);
+      written = INJECT (CKPT_FAULT_WRITE, writev (fd, chunk, n));
       if (written < 0)
         {
           if (errno == EINTR)
@@ -406,7 +431,7 @@ local_commit (CkptStorageTxn  *txn,
   if (!(self->flags & CKPT_STORAGE_FLAGS_NO_TMPFILE) && have_proc_fd ())
     {
       do
-        fd = openat (txn->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+        fd = INJECT (CKPT_FAULT_OPEN, openat (txn->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
       while (fd < 0 && errno == EINTR);
 
       /* File systems without O_TMPFILE take the named path below; any other
@@ -423,8 +448,9 @@ local_commit (CkptStorageTxn  *txn,
         {
           g_free (temp_name);
           temp_name = ckpt_storage_build_temp_name (self->prefix, round_num);
-          fd = openat (txn->dir_fd, temp_name,
-                       O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+          fd = INJECT (CKPT_FAULT_OPEN,
+                       openat (txn->dir_fd, temp_name,
+                               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
           if (fd < 0 && errno != EEXIST && errno != EINTR)
             break;
         }
@@ -433,7 +459,7 @@ local_commit (CkptStorageTxn  *txn,
     }
 
   err = write_all (fd, header, payload, cancellable);
-  if (err == 0 && durable && fsync (fd) != 0)
+  if (err == 0 && durable && INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)
     err = errno;
   if (err == 0 && g_cancellable_is_cancelled (cancellable))
     err = ECANCELED;
@@ -446,20 +472,21 @@ local_commit (CkptStorageTxn  *txn,
           char proc_path[64];
 
           g_snprintf (proc_path, sizeof proc_path, "/proc/self/fd/%d", fd);
-          if (linkat (AT_FDCWD, proc_path, txn->dir_fd, name, AT_SYMLINK_FOLLOW) != 0)
+          if (INJECT (CKPT_FAULT_LINK, linkat (AT_FDCWD, proc_path, txn->dir_fd, name, AT_SYMLINK_FOLLOW)) != 0)
             err = errno;
         }
       else
         {
-          if (linkat (txn->dir_fd, temp_name, txn->dir_fd, name, 0) != 0)
+          if (INJECT (CKPT_FAULT_LINK, linkat (txn->dir_fd, temp_name, txn->dir_fd, name, 0)) != 0)
             {
               err = errno;
               /* No hard links here (some FUSE or FAT file systems): rename,
                * still refusing to replace. */
               if (err == EPERM || err == EOPNOTSUPP || err == EMLINK)
                 {
-                  if (syscall (SYS_renameat2, txn->dir_fd, temp_name, txn->dir_fd, name,
-                               1 /* RENAME_NOREPLACE */) == 0)
+                  if (INJECT (CKPT_FAULT_LINK,
+                              syscall (SYS_renameat2, txn->dir_fd, temp_name, txn->dir_fd, name,
+                                       1 /* RENAME_NOREPLACE */)) == 0)
                     {
                       err = 0;
                       g_clear_pointer (&temp_name, g_free);
@@ -473,7 +500,7 @@ local_commit (CkptStorageTxn  *txn,
 
   close (fd);
   if (temp_name != NULL)
-    unlinkat (txn->dir_fd, temp_name, 0);
+    (void) INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, temp_name, 0));
 
   if (err == EEXIST)
     return exists_error (self, name, error);
@@ -487,12 +514,12 @@ local_commit (CkptStorageTxn  *txn,
   if (err != 0)
     return set_errno_error (error, err, "Cannot write checkpoint", self->root_path, name);
 
-  if (durable && fsync (txn->dir_fd) != 0)
+  if (durable && INJECT (CKPT_FAULT_FSYNC_DIR, fsync (txn->dir_fd)) != 0)
     {
       int saved_errno = errno;
 
       /* Not durable: take it back rather than report a false success. */
-      unlinkat (txn->dir_fd, name, 0);
+      (void) INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, name, 0));
       return set_errno_error (error, saved_errno, "Cannot flush checkpoint directory",
                               self->root_path, NULL);
     }
@@ -507,7 +534,7 @@ local_remove (CkptStorageTxn  *txn,
 {
   g_autofree char *name = ckpt_storage_build_name (txn->storage->prefix, round_num);
 
-  if (unlinkat (txn->dir_fd, name, 0) != 0 && errno != ENOENT)
+  if (INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, name, 0)) != 0 && errno != ENOENT)
     return set_errno_error (error, errno, "Cannot delete checkpoint", txn->storage->root_path, name);
 
   return TRUE;

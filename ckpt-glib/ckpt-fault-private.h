@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Fault injection for the reliability tests: the local storage asks
+ * ckpt_fault_check() before each system call that can fail, and fails the
+ * call with the errno it returns. Disarmed (the default), the check is one
+ * relaxed atomic load.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  CKPT_FAULT_MKDIR       = 1 << 0,
+  CKPT_FAULT_OPEN        = 1 << 1,   /* the root, a new file, a checkpoint */
+  CKPT_FAULT_LOCK        = 1 << 2,
+  CKPT_FAULT_WRITE       = 1 << 3,
+  CKPT_FAULT_FSYNC_FILE  = 1 << 4,
+  CKPT_FAULT_LINK        = 1 << 5,   /* linkat / renameat2: the commit */
+  CKPT_FAULT_FSYNC_DIR   = 1 << 6,
+  CKPT_FAULT_UNLINK      = 1 << 7,   /* temp files and pruning */
+  CKPT_FAULT_READDIR     = 1 << 8,
+  CKPT_FAULT_MMAP        = 1 << 9,
+  CKPT_FAULT_ALL         = (1 << 10) - 1,
+} CkptFaultPoint;
+
+/* Fails the @nth (1-based) call at any of @points with @err; 0 disarms. */
+void   ckpt_fault_arm     (guint           points,
+                           guint           nth,
+                           int             err);
+void   ckpt_fault_disarm  (void);
+/* Calls at the armed points seen since ckpt_fault_arm(). */
+guint  ckpt_fault_count   (void);
+/* Whether the armed fault has fired. */
+gboolean ckpt_fault_fired (void);
+
+/* 0, or the errno the call at @point must fail with. */
+int    ckpt_fault_check_slow (CkptFaultPoint point);
+
+extern int ckpt_fault_armed;
+
+static inline int
+ckpt_fault_check (CkptFaultPoint point)
+{
+  if (G_LIKELY (!g_atomic_int_get (&ckpt_fault_armed)))
+    return 0;
+  return ckpt_fault_check_slow (point);
+}
+
+G_END_DECLS
