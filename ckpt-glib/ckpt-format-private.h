@@ -37,7 +37,8 @@ typedef enum
 typedef enum
 {
   CKPT_FORMAT_DECODE_NONE      = 0,
-  /* Skip the checksum (trusted data). Structure is still checked. */
+  /* Trusted data: skip the checksum and the normal-form walk of the
+   * payload (the header is still checked). */
   CKPT_FORMAT_DECODE_NO_VERIFY = 1 << 0,
 } CkptFormatDecodeFlags;
 

@@ -30,7 +30,7 @@ typedef struct
   GVariant       *state;        /* save: the caller's value, referenced */
   GVariantType   *type;
   gint64          round_num;
-  CkptSaveParams  params;
+  CkptParams  params;
 
   /* Results, written by the worker, read in the caller's context */
   CkptEvents     *events;
@@ -111,12 +111,12 @@ op_run (gpointer data)
       break;
 
     case OP_LOAD:
-      op->value = ckpt_manager_load_internal (self, op->type, op->round_num,
+      op->value = ckpt_manager_load_internal (self, op->type, op->round_num, &op->params,
                                               op->events, cancellable, &op->error);
       break;
 
     case OP_LOAD_LATEST:
-      op->value = ckpt_manager_load_latest_internal (self, op->type, &op->out_round_num,
+      op->value = ckpt_manager_load_latest_internal (self, op->type, &op->params, &op->out_round_num,
                                                      op->events, cancellable, &op->error);
       break;
 
@@ -163,6 +163,7 @@ op_new (CkptManager         *self,
   g_task_set_task_data (op->task, g_new0 (OpOutputs, 1), g_free);
   op->events = ckpt_events_new ();
   op->out_round_num = -1;
+  ckpt_manager_get_params (self, &op->params);
 
   return op;
 }
@@ -223,7 +224,6 @@ ckpt_manager_save_async (CkptManager         *self,
   op = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
   op->state = g_variant_ref_sink (state);
   op->round_num = round_num;
-  ckpt_manager_get_save_params (self, &op->params);
   op_queue (self, op);
 }
 
@@ -411,7 +411,6 @@ ckpt_manager_load_latest_or_default_async (CkptManager         *self,
   op = op_new (self, OP_LOAD_LATEST_OR_DEFAULT, ckpt_manager_load_latest_or_default_async,
                cancellable, callback, user_data);
   op->state = g_variant_ref_sink (default_state);
-  ckpt_manager_get_save_params (self, &op->params);
   op_queue (self, op);
 }
 

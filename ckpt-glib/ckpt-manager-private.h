@@ -21,40 +21,43 @@ typedef struct
   int      keep_total;
   gboolean keep_first;
   gboolean durable;
-} CkptSaveParams;
+  gboolean verify;
+} CkptParams;
 
 typedef struct _CkptEvents CkptEvents;
 
 CkptEvents *ckpt_events_new                (void);
 void        ckpt_events_free               (CkptEvents       *events);
 
-void        ckpt_manager_get_save_params   (CkptManager      *self,
-                                            CkptSaveParams   *out_params);
+void        ckpt_manager_get_params   (CkptManager      *self,
+                                            CkptParams   *out_params);
 void        ckpt_manager_emit_events       (CkptManager      *self,
                                             CkptEvents       *events);
 
 gboolean    ckpt_manager_save_internal     (CkptManager          *self,
                                             GVariant             *state,
                                             gint64                round_num,
-                                            const CkptSaveParams *params,
+                                            const CkptParams *params,
                                             CkptEvents           *events,
                                             GCancellable         *cancellable,
                                             GError              **error);
 GVariant   *ckpt_manager_load_internal     (CkptManager          *self,
                                             const GVariantType   *type,
                                             gint64                round_num,
+                                            const CkptParams     *params,
                                             CkptEvents           *events,
                                             GCancellable         *cancellable,
                                             GError              **error);
 GVariant   *ckpt_manager_load_latest_internal (CkptManager          *self,
                                                const GVariantType   *type,
+                                               const CkptParams     *params,
                                                gint64               *out_round_num,
                                                CkptEvents           *events,
                                                GCancellable         *cancellable,
                                                GError              **error);
 GVariant   *ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
                                                           GVariant             *default_state,
-                                                          const CkptSaveParams *params,
+                                                          const CkptParams *params,
                                                           gint64               *out_round_num,
                                                           CkptEvents           *events,
                                                           GCancellable         *cancellable,

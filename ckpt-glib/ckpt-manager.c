@@ -63,6 +63,7 @@ struct _CkptManager
   int          keep_total;   /* atomic */
   int          keep_first;   /* atomic */
   int          durable;      /* atomic */
+  int          verify;       /* atomic */
 
   CkptStorage *storage;
   CkptQueue   *queue;        /* async operations, in call order */
@@ -82,6 +83,7 @@ enum {
   PROP_KEEP_TOTAL,
   PROP_KEEP_FIRST,
   PROP_DURABLE,
+  PROP_VERIFY,
   PROP_BUSY,
   N_PROPS
 };
@@ -281,6 +283,9 @@ ckpt_manager_get_property (GObject    *object,
     case PROP_DURABLE:
       g_value_set_boolean (value, ckpt_manager_get_durable (self));
       break;
+    case PROP_VERIFY:
+      g_value_set_boolean (value, ckpt_manager_get_verify (self));
+      break;
     case PROP_BUSY:
       g_value_set_boolean (value, ckpt_manager_get_busy (self));
       break;
@@ -317,6 +322,9 @@ ckpt_manager_set_property (GObject      *object,
       break;
     case PROP_DURABLE:
       ckpt_manager_set_durable (self, g_value_get_boolean (value));
+      break;
+    case PROP_VERIFY:
+      ckpt_manager_set_verify (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -409,6 +417,23 @@ ckpt_manager_class_init (CkptManagerClass *klass)
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   /**
+   * CkptManager:verify: (getter get_verify) (setter set_verify)
+   *
+   * Whether loads verify checkpoints: the checksum over every byte of the
+   * file and the normal form of the state. Unset it only for files you
+   * trust (written by this machine, on storage you trust): a load then
+   * costs about as much as opening and mapping the file, whatever its size,
+   * and a damaged file may return wrong values instead of an error (it
+   * never makes the program crash). The header is checked either way.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_VERIFY] =
+    g_param_spec_boolean ("verify", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
    * CkptManager:busy: (getter get_busy)
    *
    * Whether an asynchronous operation of this manager is in flight (started
@@ -490,6 +515,7 @@ ckpt_manager_init (CkptManager *self)
   self->keep_total = CKPT_MANAGER_DEFAULT_KEEP_TOTAL;
   self->keep_first = TRUE;
   self->durable = TRUE;
+  self->verify = TRUE;
   self->queue = ckpt_queue_new ();
 }
 
@@ -717,6 +743,49 @@ ckpt_manager_set_durable (CkptManager *self,
 }
 
 /**
+ * ckpt_manager_get_verify: (get-property verify)
+ * @self: a manager
+ *
+ * Gets whether loads verify the checksum and the normal form of
+ * checkpoints.
+ *
+ * Returns: whether loads are verified
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_get_verify (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), TRUE);
+
+  return g_atomic_int_get (&self->verify);
+}
+
+/**
+ * ckpt_manager_set_verify: (set-property verify)
+ * @self: a manager
+ * @verify: whether loads verify checkpoints
+ *
+ * Sets whether loads verify the checksum and the normal form of
+ * checkpoints; see [property@Ckpt.Manager:verify]. It applies from the next
+ * load.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_set_verify (CkptManager *self,
+                         gboolean     verify)
+{
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+
+  verify = !!verify;
+  if (g_atomic_int_get (&self->verify) == verify)
+    return;
+  g_atomic_int_set (&self->verify, verify);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VERIFY]);
+}
+
+/**
  * ckpt_manager_get_busy: (get-property busy)
  * @self: a manager
  *
@@ -755,12 +824,13 @@ ckpt_manager_op_finished (CkptManager *self)
 }
 
 void
-ckpt_manager_get_save_params (CkptManager    *self,
-                              CkptSaveParams *out_params)
+ckpt_manager_get_params (CkptManager    *self,
+                              CkptParams *out_params)
 {
   out_params->keep_total = ckpt_manager_get_keep_total (self);
   out_params->keep_first = ckpt_manager_get_keep_first (self);
   out_params->durable = ckpt_manager_get_durable (self);
+  out_params->verify = ckpt_manager_get_verify (self);
 }
 
 void
@@ -832,7 +902,7 @@ gboolean
 ckpt_manager_save_internal (CkptManager          *self,
                             GVariant             *state,
                             gint64                round_num,
-                            const CkptSaveParams *params,
+                            const CkptParams *params,
                             CkptEvents           *events,
                             GCancellable         *cancellable,
                             GError              **error)
@@ -892,6 +962,7 @@ GVariant *
 ckpt_manager_load_internal (CkptManager         *self,
                             const GVariantType  *type,
                             gint64               round_num,
+                            const CkptParams    *params,
                             CkptEvents          *events,
                             GCancellable        *cancellable,
                             GError             **error)
@@ -903,7 +974,9 @@ ckpt_manager_load_internal (CkptManager         *self,
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = ckpt_storage_read (self->storage, round_num, cancellable, &local_error);
+  bytes = ckpt_storage_read_full (self->storage, round_num,
+                                  params->verify ? CKPT_STORAGE_READ_PREFAULT : CKPT_STORAGE_READ_NONE,
+                                  cancellable, &local_error);
   if (bytes == NULL)
     {
       /* Whatever is not a regular file is not a checkpoint, as listings
@@ -925,7 +998,9 @@ ckpt_manager_load_internal (CkptManager         *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  value = ckpt_format_decode (bytes, round_num, type, CKPT_FORMAT_DECODE_NONE, NULL, &local_error);
+  value = ckpt_format_decode (bytes, round_num, type,
+                              params->verify ? CKPT_FORMAT_DECODE_NONE : CKPT_FORMAT_DECODE_NO_VERIFY,
+                              NULL, &local_error);
   if (value == NULL)
     {
       g_autofree char *where = describe_file (self, round_num);
@@ -948,6 +1023,7 @@ ckpt_manager_load_internal (CkptManager         *self,
 GVariant *
 ckpt_manager_load_latest_internal (CkptManager         *self,
                                    const GVariantType  *type,
+                                   const CkptParams    *params,
                                    gint64              *out_round_num,
                                    CkptEvents          *events,
                                    GCancellable        *cancellable,
@@ -969,7 +1045,7 @@ ckpt_manager_load_latest_internal (CkptManager         *self,
       g_autoptr(GError) local_error = NULL;
       GVariant *value;
 
-      value = ckpt_manager_load_internal (self, type, rounds[i], events, cancellable, &local_error);
+      value = ckpt_manager_load_internal (self, type, rounds[i], params, events, cancellable, &local_error);
       if (value != NULL)
         {
           if (out_round_num != NULL)
@@ -1007,7 +1083,7 @@ ckpt_manager_load_latest_internal (CkptManager         *self,
 GVariant *
 ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
                                               GVariant             *default_state,
-                                              const CkptSaveParams *params,
+                                              const CkptParams *params,
                                               gint64               *out_round_num,
                                               CkptEvents           *events,
                                               GCancellable         *cancellable,
@@ -1016,7 +1092,7 @@ ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
   g_autoptr(GError) local_error = NULL;
   GVariant *value;
 
-  value = ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state),
+  value = ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state), params,
                                              out_round_num, events, cancellable, &local_error);
   if (value != NULL)
     return value;
@@ -1031,7 +1107,7 @@ ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
     {
       /* Another writer saved round 0 first: load what it saved. */
       if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_EXISTS))
-        return ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state),
+        return ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state), params,
                                                   out_round_num, events, cancellable, error);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
@@ -1091,7 +1167,7 @@ ckpt_manager_save (CkptManager   *self,
 {
   g_autoptr(GVariant) sunk = NULL;
   g_autoptr(CkptEvents) events = NULL;
-  CkptSaveParams params;
+  CkptParams params;
   gboolean ret;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
@@ -1102,7 +1178,7 @@ ckpt_manager_save (CkptManager   *self,
 
   sunk = g_variant_ref_sink (state);
   events = ckpt_events_new ();
-  ckpt_manager_get_save_params (self, &params);
+  ckpt_manager_get_params (self, &params);
 
   ret = ckpt_manager_save_internal (self, sunk, round_num, &params, events, cancellable, error);
   ckpt_manager_emit_events (self, events);
@@ -1141,6 +1217,7 @@ ckpt_manager_load (CkptManager         *self,
                    GError             **error)
 {
   g_autoptr(CkptEvents) events = NULL;
+  CkptParams params;
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
@@ -1149,7 +1226,8 @@ ckpt_manager_load (CkptManager         *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   events = ckpt_events_new ();
-  value = ckpt_manager_load_internal (self, type, round_num, events, cancellable, error);
+  ckpt_manager_get_params (self, &params);
+  value = ckpt_manager_load_internal (self, type, round_num, &params, events, cancellable, error);
   ckpt_manager_emit_events (self, events);
   return value;
 }
@@ -1185,6 +1263,7 @@ ckpt_manager_load_latest (CkptManager         *self,
                           GError             **error)
 {
   g_autoptr(CkptEvents) events = NULL;
+  CkptParams params;
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
@@ -1193,7 +1272,8 @@ ckpt_manager_load_latest (CkptManager         *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   events = ckpt_events_new ();
-  value = ckpt_manager_load_latest_internal (self, type, out_round_num, events, cancellable, error);
+  ckpt_manager_get_params (self, &params);
+  value = ckpt_manager_load_latest_internal (self, type, &params, out_round_num, events, cancellable, error);
   ckpt_manager_emit_events (self, events);
   return value;
 }
@@ -1230,7 +1310,7 @@ ckpt_manager_load_latest_or_default (CkptManager   *self,
 {
   g_autoptr(GVariant) sunk = NULL;
   g_autoptr(CkptEvents) events = NULL;
-  CkptSaveParams params;
+  CkptParams params;
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
@@ -1241,7 +1321,7 @@ ckpt_manager_load_latest_or_default (CkptManager   *self,
 
   sunk = g_variant_ref_sink (default_state);
   events = ckpt_events_new ();
-  ckpt_manager_get_save_params (self, &params);
+  ckpt_manager_get_params (self, &params);
 
   value = ckpt_manager_load_latest_or_default_internal (self, sunk, &params, out_round_num,
                                                         events, cancellable, error);

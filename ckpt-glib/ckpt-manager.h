@@ -68,6 +68,11 @@ void         ckpt_manager_set_durable             (CkptManager        *self,
                                                    gboolean            durable);
 
 CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_get_verify              (CkptManager        *self);
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_set_verify              (CkptManager        *self,
+                                                   gboolean            verify);
+CKPT_AVAILABLE_IN_1_0
 gboolean     ckpt_manager_get_busy                (CkptManager        *self);
 
 CKPT_AVAILABLE_IN_1_0

@@ -136,8 +136,9 @@ gio_list (CkptStorage     *self,
 }
 
 static GBytes *
-gio_read (CkptStorage   *self,
-          gint64         round_num,
+gio_read (CkptStorage          *self,
+          gint64                round_num,
+          CkptStorageReadFlags  flags,
           GCancellable  *cancellable,
           GError       **error)
 {

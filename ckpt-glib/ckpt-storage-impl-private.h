@@ -18,6 +18,7 @@ typedef struct
                              GError         **error);
   GBytes         *(*read)   (CkptStorage     *self,
                              gint64           round_num,
+                             CkptStorageReadFlags flags,
                              GCancellable    *cancellable,
                              GError         **error);
   CkptStorageTxn *(*begin)  (CkptStorage     *self,

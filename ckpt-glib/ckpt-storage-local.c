@@ -191,19 +191,21 @@ mapping_free (gpointer data)
 }
 
 static GBytes *
-map_file (int     fd,
-          gsize   size,
-          int    *out_errno)
+map_file (int       fd,
+          gsize     size,
+          gboolean  prefault,
+          int      *out_errno)
 {
   Mapping *mapping;
   gpointer addr;
 
   /* MAP_POPULATE: a verified load reads every byte anyway; faulting the
-   * pages in at once is much cheaper than one fault per page. */
+   * pages in at once is much cheaper than one fault per page. An unverified
+   * load touches only what the program reads. */
   if (injected (CKPT_FAULT_MMAP))
     addr = MAP_FAILED;
   else
-    addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | (prefault ? MAP_POPULATE : 0), fd, 0);
   if (addr == MAP_FAILED)
     {
       *out_errno = errno;
@@ -217,8 +219,9 @@ map_file (int     fd,
 }
 
 static GBytes *
-local_read (CkptStorage   *self,
-            gint64         round_num,
+local_read (CkptStorage          *self,
+            gint64                round_num,
+            CkptStorageReadFlags  flags,
             GCancellable  *cancellable,
             GError       **error)
 {
@@ -264,7 +267,7 @@ local_read (CkptStorage   *self,
       return NULL;
     }
   else
-    bytes = map_file (fd, (gsize) st.st_size, &saved_errno);
+    bytes = map_file (fd, (gsize) st.st_size, (flags & CKPT_STORAGE_READ_PREFAULT) != 0, &saved_errno);
 
   close (fd);
 

@@ -47,12 +47,25 @@ gint64      *ckpt_storage_list          (CkptStorage       *self,
                                          GCancellable      *cancellable,
                                          GError           **error);
 
-/* The whole file of @round_num (mapped where possible).
+/* The whole file of @round_num (mapped where possible, prefaulted).
  * G_IO_ERROR_NOT_FOUND if it does not exist. */
 GBytes      *ckpt_storage_read          (CkptStorage       *self,
                                          gint64             round_num,
                                          GCancellable      *cancellable,
                                          GError           **error);
+
+typedef enum
+{
+  CKPT_STORAGE_READ_NONE     = 0,
+  /* Fault the whole mapping in at once (it is about to be read). */
+  CKPT_STORAGE_READ_PREFAULT = 1 << 0,
+} CkptStorageReadFlags;
+
+GBytes      *ckpt_storage_read_full     (CkptStorage         *self,
+                                         gint64               round_num,
+                                         CkptStorageReadFlags flags,
+                                         GCancellable        *cancellable,
+                                         GError             **error);
 
 /* Creates the root (with parents) if needed and takes the writer lock. */
 CkptStorageTxn *ckpt_storage_begin      (CkptStorage       *self,

@@ -206,9 +206,22 @@ ckpt_storage_read (CkptStorage   *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (round_num >= 0, NULL);
 
+  return ckpt_storage_read_full (self, round_num, CKPT_STORAGE_READ_PREFAULT, cancellable, error);
+}
+
+GBytes *
+ckpt_storage_read_full (CkptStorage          *self,
+                        gint64                round_num,
+                        CkptStorageReadFlags  flags,
+                        GCancellable         *cancellable,
+                        GError              **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (round_num >= 0, NULL);
+
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  return self->vfuncs->read (self, round_num, cancellable, error);
+  return self->vfuncs->read (self, round_num, flags, cancellable, error);
 }
 
 CkptStorageTxn *
