@@ -898,6 +898,28 @@ describe_root (CkptManager *self)
   return g_file_get_parse_name (self->root);
 }
 
+/* Whether the rounds of @rounds that are not @victims exist. */
+static gboolean
+kept_exist (CkptStorageTxn *txn,
+            const gint64   *rounds,
+            gsize           n_rounds,
+            GArray         *victims)
+{
+  g_autoptr(GArray) kept = g_array_sized_new (FALSE, FALSE, sizeof (gint64), n_rounds);
+  gsize i, v = 0;
+
+  /* Both are ascending. */
+  for (i = 0; i < n_rounds; i++)
+    {
+      if (v < victims->len && g_array_index (victims, gint64, v) == rounds[i])
+        v++;
+      else
+        g_array_append_val (kept, rounds[i]);
+    }
+
+  return ckpt_storage_txn_exists_all (txn, (const gint64 *) (gpointer) kept->data, kept->len);
+}
+
 gboolean
 ckpt_manager_save_internal (CkptManager          *self,
                             GVariant             *state,
@@ -940,8 +962,22 @@ ckpt_manager_save_internal (CkptManager          *self,
    * which the next save prunes. */
   rounds = ckpt_storage_txn_list (txn, &n_rounds, &prune_error);
   if (rounds != NULL)
+    victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+
+  /* The listing may be a cached one: delete nothing unless what is kept is
+   * really there; else read the directory and decide again. */
+  if (victims != NULL && victims->len > 0 && !kept_exist (txn, rounds, n_rounds, victims))
     {
-      victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+      ckpt_storage_txn_invalidate (txn);
+      g_clear_pointer (&rounds, g_free);
+      g_clear_pointer (&victims, g_array_unref);
+      rounds = ckpt_storage_txn_list (txn, &n_rounds, &prune_error);
+      if (rounds != NULL)
+        victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+    }
+
+  if (victims != NULL)
+    {
       for (i = 0; i < victims->len; i++)
         {
           gint64 victim = g_array_index (victims, gint64, i);

@@ -297,6 +297,20 @@ gio_end (CkptStorageTxn *txn)
   g_free (txn);
 }
 
+/* Listings are always read afresh here. */
+static gboolean
+gio_exists_all (CkptStorageTxn *txn,
+                const gint64   *rounds,
+                gsize           n_rounds)
+{
+  return TRUE;
+}
+
+static void
+gio_invalidate (CkptStorageTxn *txn)
+{
+}
+
 const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
   gio_list,
   gio_read,
@@ -304,4 +318,6 @@ const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
   gio_commit,
   gio_remove,
   gio_end,
+  gio_exists_all,
+  gio_invalidate,
 };

@@ -35,7 +35,24 @@ typedef struct
                              gint64           round_num,
                              GError         **error);
   void            (*end)    (CkptStorageTxn  *txn);
+  gboolean        (*exists_all) (CkptStorageTxn *txn,
+                                 const gint64   *rounds,
+                                 gsize           n_rounds);
+  void            (*invalidate) (CkptStorageTxn *txn);
 } CkptStorageVFuncs;
+
+/* What the local back end knows of a root's listing between writes; see
+ * ckpt-storage-local.c. */
+typedef struct
+{
+  GMutex   lock;
+  gboolean valid;
+  guint64  dev;
+  guint64  ino;
+  gint64   stamp_sec;    /* the directory mtime the last writer set */
+  gint64   stamp_nsec;
+  GArray  *rounds;       /* of gint64, ascending */
+} CkptListingCache;
 
 struct _CkptStorage
 {
@@ -45,12 +62,16 @@ struct _CkptStorage
   char                    *display;    /* path or URI, for messages */
   CkptStorageFlags         flags;
   const CkptStorageVFuncs *vfuncs;
+  CkptListingCache         cache;      /* local back end */
 };
 
 struct _CkptStorageTxn
 {
   CkptStorage *storage;
   int          dir_fd;   /* local back end: the locked root; else -1 */
+  GArray      *rounds;   /* local: the listing as this txn knows it, or NULL */
+  gboolean     from_cache;
+  gboolean     uncertain;  /* something failed: do not trust our listing */
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;

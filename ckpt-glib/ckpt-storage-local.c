@@ -13,6 +13,20 @@
  *
  * A crash before 4 leaves nothing visible (or a hidden temp file that the
  * next writer removes); a crash after 4 leaves a complete checkpoint.
+ *
+ * Listing cache. Retention needs the listing after every save; reading a
+ * directory of 10,000 checkpoints costs more than the save. So a writer,
+ * before it releases the lock, sets the directory's mtime to a stamp of its
+ * own (a fine-grained time one second in the past) and remembers the
+ * listing with that stamp. Any later change of the directory, by anyone,
+ * sets its mtime to the current time, which cannot equal the stamp, so the
+ * next writer (or reader) of this storage uses the remembered listing only
+ * when the directory's mtime still equals the stamp. Where the stamp cannot
+ * be set (not the owner, a file system with coarse times), every listing
+ * reads the directory. A stale listing could only miss checkpoints (which
+ * makes retention delete less) or keep ones deleted by somebody who also
+ * restored the mtime; against the latter, retention checks that what it
+ * keeps exists before it deletes anything (ckpt_storage_txn_exists_all()).
  */
 #include "config.h"
 
@@ -25,6 +39,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -94,6 +109,94 @@ is_regular_file (int            dir_fd,
   return S_ISREG (st.st_mode);
 }
 
+/* The cached listing if the directory open as @dir_fd is unchanged since a
+ * writer of this storage stamped it, else NULL. */
+static GArray *
+cache_lookup (CkptStorage *self,
+              int          dir_fd)
+{
+  GArray *rounds = NULL;
+  struct stat st;
+
+  if (fstat (dir_fd, &st) != 0)
+    return NULL;
+
+  g_mutex_lock (&self->cache.lock);
+  if (self->cache.valid &&
+      self->cache.dev == (guint64) st.st_dev &&
+      self->cache.ino == (guint64) st.st_ino &&
+      self->cache.stamp_sec == (gint64) st.st_mtim.tv_sec &&
+      self->cache.stamp_nsec == (gint64) st.st_mtim.tv_nsec)
+    rounds = g_array_copy (self->cache.rounds);
+  g_mutex_unlock (&self->cache.lock);
+
+  return rounds;
+}
+
+/* Stamps the directory (lock held) and remembers @rounds with the stamp. */
+static void
+cache_store (CkptStorage *self,
+             int          dir_fd,
+             GArray      *rounds)
+{
+  struct timespec times[2];
+  struct stat st;
+  gboolean ok;
+
+  clock_gettime (CLOCK_REALTIME, &times[1]);
+  times[1].tv_sec -= 1;
+  times[0].tv_sec = 0;
+  times[0].tv_nsec = UTIME_OMIT;
+
+  ok = futimens (dir_fd, times) == 0 &&
+       fstat (dir_fd, &st) == 0 &&
+       st.st_mtim.tv_sec == times[1].tv_sec &&
+       st.st_mtim.tv_nsec == times[1].tv_nsec;
+
+  g_mutex_lock (&self->cache.lock);
+  self->cache.valid = ok;
+  if (ok)
+    {
+      self->cache.dev = (guint64) st.st_dev;
+      self->cache.ino = (guint64) st.st_ino;
+      self->cache.stamp_sec = (gint64) st.st_mtim.tv_sec;
+      self->cache.stamp_nsec = (gint64) st.st_mtim.tv_nsec;
+      g_clear_pointer (&self->cache.rounds, g_array_unref);
+      self->cache.rounds = g_array_copy (rounds);
+    }
+  g_mutex_unlock (&self->cache.lock);
+}
+
+static int
+compare_rounds (gconstpointer a,
+                gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Index of @round_num in the ascending @rounds, or of where it would go. */
+static guint
+rounds_search (GArray *rounds,
+               gint64  round_num,
+               gboolean *found)
+{
+  guint lo = 0, hi = rounds->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (g_array_index (rounds, gint64, mid) < round_num)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  *found = lo < rounds->len && g_array_index (rounds, gint64, lo) == round_num;
+  return lo;
+}
+
 static gint64 *
 local_list (CkptStorage     *self,
             CkptStorageTxn  *txn,
@@ -105,6 +208,9 @@ local_list (CkptStorage     *self,
   struct dirent *entry;
   DIR *dir;
   int fd;
+
+  if (txn != NULL && txn->rounds != NULL)
+    return ckpt_storage_sort_rounds (g_array_copy (txn->rounds), n_rounds);
 
   if (txn != NULL)
     fd = dup (txn->dir_fd);
@@ -130,6 +236,17 @@ local_list (CkptStorage     *self,
       fd = -1;
       errno = saved_errno;
     }
+  if (txn == NULL && fd >= 0)
+    {
+      GArray *cached = cache_lookup (self, fd);
+
+      if (cached != NULL)
+        {
+          close (fd);
+          return ckpt_storage_sort_rounds (cached, n_rounds);
+        }
+    }
+
   if (fd < 0 || (dir = fdopendir (fd)) == NULL)
     {
       int saved_errno = errno;
@@ -172,6 +289,13 @@ local_list (CkptStorage     *self,
     }
 
   closedir (dir);
+
+  g_array_sort (rounds, compare_rounds);
+  if (txn != NULL)
+    {
+      txn->rounds = g_array_copy (rounds);
+      txn->from_cache = FALSE;
+    }
   return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 
@@ -328,6 +452,8 @@ local_begin (CkptStorage   *self,
   txn = g_new0 (CkptStorageTxn, 1);
   txn->storage = self;
   txn->dir_fd = fd;
+  txn->rounds = cache_lookup (self, fd);
+  txn->from_cache = txn->rounds != NULL;
   return txn;
 }
 
@@ -505,6 +631,8 @@ local_commit (CkptStorageTxn  *txn,
   if (temp_name != NULL)
     (void) INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, temp_name, 0));
 
+  if (err != 0)
+    txn->uncertain = TRUE;
   if (err == EEXIST)
     return exists_error (self, name, error);
   if (err == ECANCELED)
@@ -517,12 +645,22 @@ local_commit (CkptStorageTxn  *txn,
   if (err != 0)
     return set_errno_error (error, err, "Cannot write checkpoint", self->root_path, name);
 
+  if (txn->rounds != NULL)
+    {
+      gboolean found;
+      guint index = rounds_search (txn->rounds, round_num, &found);
+
+      if (!found)
+        g_array_insert_val (txn->rounds, index, round_num);
+    }
+
   if (durable && INJECT (CKPT_FAULT_FSYNC_DIR, fsync (txn->dir_fd)) != 0)
     {
       int saved_errno = errno;
 
       /* Not durable: take it back rather than report a false success. */
       (void) INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, name, 0));
+      txn->uncertain = TRUE;
       return set_errno_error (error, saved_errno, "Cannot flush checkpoint directory",
                               self->root_path, NULL);
     }
@@ -538,16 +676,73 @@ local_remove (CkptStorageTxn  *txn,
   g_autofree char *name = ckpt_storage_build_name (txn->storage->prefix, round_num);
 
   if (INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, name, 0)) != 0 && errno != ENOENT)
-    return set_errno_error (error, errno, "Cannot delete checkpoint", txn->storage->root_path, name);
+    {
+      txn->uncertain = TRUE;
+      return set_errno_error (error, errno, "Cannot delete checkpoint", txn->storage->root_path, name);
+    }
+
+  if (txn->rounds != NULL)
+    {
+      gboolean found;
+      guint index = rounds_search (txn->rounds, round_num, &found);
+
+      if (found)
+        g_array_remove_index (txn->rounds, index);
+    }
 
   return TRUE;
+}
+
+static gboolean
+local_exists_all (CkptStorageTxn *txn,
+                  const gint64   *rounds,
+                  gsize           n_rounds)
+{
+  gsize i;
+
+  if (!txn->from_cache)
+    return TRUE;
+  /* Checking many costs as much as reading the directory. */
+  if (n_rounds > 64)
+    return FALSE;
+
+  for (i = 0; i < n_rounds; i++)
+    {
+      g_autofree char *name = ckpt_storage_build_name (txn->storage->prefix, rounds[i]);
+      struct stat st;
+
+      if (fstatat (txn->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+local_invalidate (CkptStorageTxn *txn)
+{
+  g_clear_pointer (&txn->rounds, g_array_unref);
+  txn->from_cache = FALSE;
+  g_mutex_lock (&txn->storage->cache.lock);
+  txn->storage->cache.valid = FALSE;
+  g_mutex_unlock (&txn->storage->cache.lock);
 }
 
 static void
 local_end (CkptStorageTxn *txn)
 {
+  /* Remember what this txn knows, under the lock, for the next one. */
+  if (txn->rounds != NULL && !txn->uncertain)
+    cache_store (txn->storage, txn->dir_fd, txn->rounds);
+  else if (txn->uncertain)
+    {
+      g_mutex_lock (&txn->storage->cache.lock);
+      txn->storage->cache.valid = FALSE;
+      g_mutex_unlock (&txn->storage->cache.lock);
+    }
+
   if (txn->dir_fd >= 0)
     close (txn->dir_fd);   /* releases the flock */
+  g_clear_pointer (&txn->rounds, g_array_unref);
   g_free (txn);
 }
 
@@ -558,4 +753,6 @@ const CkptStorageVFuncs ckpt_storage_local_vfuncs = {
   local_commit,
   local_remove,
   local_end,
+  local_exists_all,
+  local_invalidate,
 };

@@ -91,6 +91,15 @@ gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
 gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,
                                          gint64             round_num,
                                          GError           **error);
+/* Whether every round of @rounds is a checkpoint on disk. A listing may
+ * come from a cache (local roots): check what retention keeps before
+ * deleting anything on its strength. */
+gboolean     ckpt_storage_txn_exists_all (CkptStorageTxn *txn,
+                                          const gint64   *rounds,
+                                          gsize           n_rounds);
+/* Forgets cached listings: the next ckpt_storage_txn_list() reads the
+ * directory. */
+void         ckpt_storage_txn_invalidate (CkptStorageTxn *txn);
 /* Releases the lock. */
 void         ckpt_storage_txn_free      (CkptStorageTxn    *txn);
 

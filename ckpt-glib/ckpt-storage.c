@@ -160,6 +160,7 @@ ckpt_storage_new (GFile            *root,
                  ? &ckpt_storage_local_vfuncs
                  : &ckpt_storage_gio_vfuncs;
   self->display = self->root_path != NULL ? g_strdup (self->root_path) : g_file_get_uri (root);
+  g_mutex_init (&self->cache.lock);
 
   return self;
 }
@@ -173,6 +174,8 @@ ckpt_storage_free (CkptStorage *self)
   g_free (self->prefix);
   g_free (self->root_path);
   g_free (self->display);
+  g_clear_pointer (&self->cache.rounds, g_array_unref);
+  g_mutex_clear (&self->cache.lock);
   g_free (self);
 }
 
@@ -276,6 +279,24 @@ ckpt_storage_txn_remove (CkptStorageTxn  *txn,
   g_return_val_if_fail (round_num >= 0, FALSE);
 
   return txn->storage->vfuncs->remove (txn, round_num, error);
+}
+
+gboolean
+ckpt_storage_txn_exists_all (CkptStorageTxn *txn,
+                             const gint64   *rounds,
+                             gsize           n_rounds)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+
+  return txn->storage->vfuncs->exists_all (txn, rounds, n_rounds);
+}
+
+void
+ckpt_storage_txn_invalidate (CkptStorageTxn *txn)
+{
+  g_return_if_fail (txn != NULL);
+
+  txn->storage->vfuncs->invalidate (txn);
 }
 
 void

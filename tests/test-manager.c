@@ -1746,6 +1746,66 @@ test_fresh_temp (Fixture       *f,
   g_assert_finalize_object (mgr);
 }
 
+/* Local roots remember their listing between saves (validated by a stamp on
+ * the directory's mtime): a checkpoint added or removed behind the
+ * manager's back is seen at once. */
+static void
+test_listing_cache_sees_changes (Fixture       *f,
+                                 gconstpointer  data)
+{
+  CkptManager *mgr = new_manager (f, NULL, 0, TRUE);
+  CkptManager *other = NULL;
+  g_autofree char *path2 = checkpoint_path (f, "ckpt_2");
+
+  save_ok (mgr, make_state (1), 1);
+  save_ok (mgr, make_state (2), 2);
+  assert_rounds (mgr, 1, 2);
+
+  /* Another writer (its own cache) adds one. */
+  other = new_manager (f, NULL, 0, TRUE);
+  save_ok (other, make_state (7), 7);
+  assert_rounds (mgr, 1, 2, 7);
+
+  /* Somebody deletes one. */
+  g_assert_cmpint (g_unlink (path2), ==, 0);
+  assert_rounds (mgr, 1, 7);
+  save_ok (mgr, make_state (8), 8);
+  assert_rounds (mgr, 1, 7, 8);
+  assert_listing (f->root_path, "ckpt_1", "ckpt_7", "ckpt_8");
+
+  g_assert_finalize_object (other);
+  g_assert_finalize_object (mgr);
+}
+
+/* The worst case for a cached listing: a checkpoint deleted by somebody
+ * who then restored the directory's mtime. Retention must not count the
+ * missing checkpoint among those it keeps (and so delete one too many). */
+static void
+test_listing_cache_phantom (Fixture       *f,
+                            gconstpointer  data)
+{
+  CkptManager *mgr = new_manager (f, NULL, 0, FALSE);
+  g_autofree char *path3 = checkpoint_path (f, "ckpt_3");
+  struct stat st;
+  struct timespec times[2];
+
+  save_ok (mgr, make_state (1), 1);
+  save_ok (mgr, make_state (2), 2);
+  save_ok (mgr, make_state (3), 3);
+
+  g_assert_cmpint (stat (f->root_path, &st), ==, 0);
+  g_assert_cmpint (g_unlink (path3), ==, 0);
+  times[0] = st.st_atim;
+  times[1] = st.st_mtim;
+  g_assert_cmpint (utimensat (AT_FDCWD, f->root_path, times, 0), ==, 0);
+
+  ckpt_manager_set_keep_total (mgr, 2);
+  save_ok (mgr, make_state (4), 4);
+  /* keep_total 2 of {1, 2, 4}: 2 and 4 stay. */
+  assert_listing (f->root_path, "ckpt_2", "ckpt_4");
+  g_assert_finalize_object (mgr);
+}
+
 /* Semantics 7: stale temp files of a dead writer are removed by the next
  * save; other hidden files are not. */
 static void
@@ -2997,6 +3057,8 @@ static const struct
   { "junk", test_junk },
   { "stale-temp", test_stale_temp },
   { "fresh-temp", test_fresh_temp },
+  { "listing-cache-sees-changes", test_listing_cache_sees_changes },
+  { "listing-cache-phantom", test_listing_cache_phantom },
   { "cancelled", test_cancelled },
   { "root-not-dir", test_root_not_dir },
   { "read-only", test_read_only },
