@@ -151,7 +151,8 @@ parse_value (const char *text)
   v = g_variant_parse (NULL, text, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (v);
-  return g_variant_ref_sink (v);
+  /* g_variant_parse() returns a full, non-floating reference. */
+  return v;
 }
 
 static GBytes *
@@ -1338,8 +1339,8 @@ test_fixture (void)
   g_assert_no_error (error);
   file = g_mapped_file_get_bytes (mapped);
 
-  expected = g_variant_ref_sink (g_variant_parse (G_VARIANT_TYPE (FIXTURE_TYPE),
-                                                  FIXTURE_VALUE, NULL, NULL, &error));
+  expected = g_variant_parse (G_VARIANT_TYPE (FIXTURE_TYPE),
+                              FIXTURE_VALUE, NULL, NULL, &error);
   g_assert_no_error (error);
 
   v = ckpt_format_decode (file, FIXTURE_ROUND, G_VARIANT_TYPE (FIXTURE_TYPE),
