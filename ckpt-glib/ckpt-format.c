@@ -11,6 +11,7 @@
 
 #include "ckpt-error.h"
 #include "ckpt-format-private.h"
+#include "ckpt-normal-private.h"
 
 #define META_KEY_LIBRARY_VERSION "ckpt-glib-version"
 
@@ -231,30 +232,33 @@ corrupt (GError     **error,
 }
 
 /* Makes @value (untrusted, of the declared byte order) a trusted value in
- * host byte order, or fails if it is not in normal form. */
+ * host byte order, or fails if it is not in normal form. Normal form does
+ * not depend on the byte order: framing offsets are always little-endian,
+ * and every bit pattern of a number is normal. */
 static GVariant *
-trust_value (GVariant    *value,
-             char         byte_order,
-             const char  *what,
-             GError     **error)
+trust_value (const GVariantType  *type,
+             GBytes              *bytes,
+             char                 byte_order,
+             const char          *what,
+             GError             **error)
 {
-  if (!g_variant_is_normal_form (value))
+  g_autoptr(GVariant) trusted = NULL;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (bytes, &size);
+
+  if (!ckpt_normal_form_check (type, data, size))
     {
       corrupt (error, "The %s is not in normal form", what);
       return NULL;
     }
 
+  /* Checked: the same bytes, trusted, so that GVariant does not check them
+   * again (on access, on a re-save, or while byteswapping). */
+  trusted = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, TRUE));
   if (byte_order != host_byte_order ())
-    return g_variant_byteswap (value);
+    return g_variant_byteswap (trusted);
 
-  /* Checked: re-wrap the same bytes as trusted, so that later normal-form
-   * queries (a re-save, say) are free. */
-  {
-    g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (value);
-
-    return g_variant_ref_sink (g_variant_new_from_bytes (g_variant_get_type (value),
-                                                         bytes, TRUE));
-  }
+  return g_steal_pointer (&trusted);
 }
 
 static gboolean
@@ -269,7 +273,6 @@ parse_header (const guint8           *data,
   gint64 round_num;
   char byte_order;
   const char *type_string;
-  g_autoptr(GVariant) meta_raw = NULL;
   g_autoptr(GVariant) meta = NULL;
   g_autoptr(GVariant) dict = NULL;
   g_autoptr(GBytes) meta_bytes = NULL;
@@ -331,9 +334,8 @@ parse_header (const guint8           *data,
   /* The metadata is small: copy it so that it is aligned and independent of
    * the file's lifetime. */
   meta_bytes = g_bytes_new (data + CKPT_FORMAT_FIXED_HEADER_SIZE, meta_size);
-  meta_raw = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (CKPT_FORMAT_META_TYPE),
-                                                           meta_bytes, FALSE));
-  meta = trust_value (meta_raw, byte_order, "header metadata", error);
+  meta = trust_value (G_VARIANT_TYPE (CKPT_FORMAT_META_TYPE), meta_bytes, byte_order,
+                      "header metadata", error);
   if (meta == NULL)
     return FALSE;
 
@@ -377,32 +379,6 @@ ckpt_format_read_header (GBytes                 *file,
   return parse_header (data, size, flags, out_header, error);
 }
 
-/* Size in bytes of the elements of an array type whose normal form is a
- * pure size check (fixed-size numbers; not booleans, which must be 0 or 1).
- * 0 when the type is not such an array. */
-static gsize
-fixed_array_element_size (const GVariantType *type)
-{
-  const char *s = g_variant_type_peek_string (type);
-
-  if (s[0] != 'a')
-    return 0;
-
-  switch (s[1])
-    {
-    case 'y':
-      return 1;
-    case 'n': case 'q':
-      return 2;
-    case 'i': case 'u': case 'h':
-      return 4;
-    case 'x': case 't': case 'd':
-      return 8;
-    default:
-      return 0;
-    }
-}
-
 GVariant *
 ckpt_format_decode (GBytes                 *file,
                     gint64                  expected_round,
@@ -414,7 +390,6 @@ ckpt_format_decode (GBytes                 *file,
   g_auto(CkptFormatHeader) header = { 0, };
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(GVariant) raw = NULL;
-  gsize elem_size;
 
   g_return_val_if_fail (file != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -440,50 +415,20 @@ ckpt_format_decode (GBytes                 *file,
     }
 
   payload = g_bytes_new_from_bytes (file, header.header_size, header.payload_size);
-  raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, FALSE));
 
-  elem_size = fixed_array_element_size (header.type);
-  if (elem_size > 0)
+  if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) || header.byte_order != host_byte_order ())
     {
-      /* Arrays of fixed-size numbers are in normal form exactly when their
-       * size is a multiple of the element size; checking every element as
-       * g_variant_is_normal_form() does would cost a pass over the data. */
-      if (header.payload_size % elem_size != 0)
-        {
-          corrupt (error, "The state is not in normal form");
-          return NULL;
-        }
-      if (header.byte_order != host_byte_order ())
-        {
-          GVariant *swapped = g_variant_byteswap (raw);
-          g_variant_unref (raw);
-          raw = swapped;
-        }
-      else
-        {
-          /* Re-wrap as trusted: the size check above is the whole of the
-           * normal-form check for this type. */
-          g_variant_unref (raw);
-          raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, TRUE));
-        }
-    }
-  else if ((flags & CKPT_FORMAT_DECODE_NO_VERIFY) && header.byte_order == host_byte_order ())
-    {
-      /* No walk over the payload. The value stays *untrusted* for GVariant,
-       * which then checks what it reads as it is read (string termination,
-       * offsets), so a damaged file gives wrong values, never a crash. Never
-       * wrap file data as trusted: GVariant skips those checks for trusted
-       * data. */
+      raw = trust_value (header.type, payload, header.byte_order, "state", error);
+      if (raw == NULL)
+        return NULL;
     }
   else
-    {
-      GVariant *trusted = trust_value (raw, header.byte_order, "state", error);
-
-      if (trusted == NULL)
-        return NULL;
-      g_variant_unref (raw);
-      raw = trusted;
-    }
+    raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, FALSE));
+  /* Else, unverified: no walk over the payload. The value stays *untrusted*
+   * for GVariant, which then checks what it reads as it is read (string
+   * termination, offsets), so a damaged file gives wrong values, never a
+   * crash. File data must never be wrapped as trusted unchecked: GVariant
+   * skips those checks for trusted data. */
 
   if (out_header != NULL)
     {

@@ -224,7 +224,8 @@ def _tensor_to_variant(t, path):
                              % (_path_str(path), shape))
         count *= n
     if not isinstance(data, (bytes, bytearray)):
-        raise TypeError('%s: Tensor data must be bytes, not %s' % (_path_str(path), _type_name(data)))
+        raise TypeError('%s: Tensor data must be bytes, not %s'
+                        % (_path_str(path), _type_name(data)))
     if len(data) != count * int(m.group(3)):
         raise ValueError('%s: Tensor data holds %d bytes; dtype %s and shape %r need %d'
                          % (_path_str(path), len(data), dtype, shape, count * int(m.group(3))))
@@ -430,8 +431,10 @@ def _tensor_from_variant(v, path, np):
     try:
         dt = np.dtype(dtype)
     except TypeError:
+        dt = None
+    if dt is None or dt.itemsize != int(m.group(3)):
         raise ValueError('%s: malformed tensor: numpy does not know dtype %r'
-                         % (_path_str(path), dtype)) from None
+                         % (_path_str(path), dtype))
     out = np.empty(shape, dt)
     _copy_into(out, data)
     return out
