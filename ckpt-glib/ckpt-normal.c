@@ -199,6 +199,21 @@ offset_size_for (gsize size)
   return 0;
 }
 
+/* The size of a container of @body_size bytes with @n_offsets framing
+ * offsets of the smallest size that can address it. */
+static inline gsize
+total_size_for (gsize body_size,
+                gsize n_offsets)
+{
+  if (body_size + 1 * n_offsets <= G_MAXUINT8)
+    return body_size + 1 * n_offsets;
+  if (body_size + 2 * n_offsets <= G_MAXUINT16)
+    return body_size + 2 * n_offsets;
+  if (body_size + 4 * n_offsets <= G_MAXUINT32)
+    return body_size + 4 * n_offsets;
+  return body_size + 8 * n_offsets;
+}
+
 static gboolean is_normal (Checker      *checker,
                            Node         *node,
                            const guint8 *data,
@@ -272,6 +287,9 @@ array_is_normal (Checker      *checker,
     return FALSE;
   length = (size - data_size) / osz;
   if (length == 0)
+    return FALSE;
+  /* Only the smallest offsets that can address the array are normal. */
+  if (total_size_for (data_size, length) != size)
     return FALSE;
 
   offset = 0;
@@ -418,7 +436,10 @@ variant_is_normal (Checker      *checker,
     return FALSE;
   if (child->fixed_size > 0 && child->fixed_size != child_size)
     return FALSE;
-  if (!(depth < MAX_DEPTH - MIN (child->depth, MAX_DEPTH)))
+  /* As GLib computes it, in unsigned arithmetic: a child type deeper than
+   * the limit wraps around and passes (its values still cannot nest deeper
+   * than the data allows). */
+  if (!(depth < (gsize) MAX_DEPTH - child->depth))
     return FALSE;
 
   return is_normal (checker, child, child_size > 0 ? data : NULL, child_size, depth + 1);

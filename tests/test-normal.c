@@ -181,6 +181,27 @@ test_depth (void)
     }
 }
 
+/* Found by the differential fuzzer: 199 empty arrays framed with 2-byte
+ * offsets where 1-byte offsets suffice (not normal), and a variant whose
+ * type is nested deeper than GLib's limit (GLib's unsigned depth
+ * arithmetic lets it pass). */
+static void
+test_fuzzer_findings (void)
+{
+  g_autofree guint8 *zeros = g_malloc0 (398);
+  g_autoptr(GString) deep = g_string_new (NULL);
+  guint i;
+
+  check_agree (G_VARIANT_TYPE ("aa{sv}"), zeros, 398, "wide offsets");
+  g_assert_false (ckpt_normal_form_check (G_VARIANT_TYPE ("aa{sv}"), zeros, 398));
+
+  g_string_append_len (deep, "\x01\x15\x30\x01\x00(h", 6);
+  for (i = 0; i < 129; i++)
+    g_string_append_c (deep, 'a');
+  g_string_append (deep, "s)");
+  check_agree (G_VARIANT_TYPE_VARIANT, (const guint8 *) deep->str, deep->len, "deep type");
+}
+
 /* The point of it all: a large array of numbers inside a dictionary. */
 static void
 test_large_array_in_dict (void)
@@ -209,6 +230,7 @@ main (int   argc,
   g_test_add_func ("/ckpt/normal/values-are-normal", test_values_are_normal);
   g_test_add_func ("/ckpt/normal/mutations", test_mutations);
   g_test_add_func ("/ckpt/normal/depth", test_depth);
+  g_test_add_func ("/ckpt/normal/fuzzer-findings", test_fuzzer_findings);
   g_test_add_func ("/ckpt/normal/large-array-in-dict", test_large_array_in_dict);
 
   return g_test_run ();

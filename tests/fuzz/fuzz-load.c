@@ -11,6 +11,8 @@
  *      hostile writer with a correct checksum would
  *   3  reseal, write the file as a checkpoint and load it through
  *      CkptManager (load_latest with fallback, signals, mapping)
+ *   4  differential: the next byte picks a type, the rest is serialised
+ *      data; ckpt-glib's normal-form check must agree with GLib's
  * A verified value must be in normal form; an unverified one (mode 1) need
  * not be, but must be safe to read in full.
  *
@@ -23,6 +25,7 @@
 
 #include <ckpt-glib/ckpt-glib.h>
 #include "ckpt-format-private.h"
+#include "ckpt-normal-private.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -95,6 +98,30 @@ load_through_manager (GBytes *file)
   g_unlink (path);
 }
 
+static const char *differential_types[] = {
+  "b", "y", "s", "o", "g", "v", "ay", "ab", "ad", "as", "av", "a{sv}", "a{sd}",
+  "(ysd)", "(yd)", "a(yd)", "a(ii)", "()", "a()", "mi", "ms", "mas", "amb", "aay",
+  "(satay)", "a{s(satay)}", "(s(ss)a(yv))", "{sv}", "aa{sv}", "(uuuuu)",
+};
+
+static void
+differential (const guint8 *data,
+              gsize         size)
+{
+  const GVariantType *type;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) value = NULL;
+  gboolean ours;
+
+  if (size < 1)
+    return;
+  type = G_VARIANT_TYPE (differential_types[data[0] % G_N_ELEMENTS (differential_types)]);
+  bytes = g_bytes_new (data + 1, size - 1);
+  ours = ckpt_normal_form_check (type, size > 1 ? g_bytes_get_data (bytes, NULL) : NULL, size - 1);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (type, bytes, FALSE));
+  g_assert_cmpint (ours, ==, g_variant_is_normal_form (value));
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data,
                         size_t        size)
@@ -107,9 +134,15 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
   if (size < 1)
     return 0;
-  mode = data[0] % 4;
+  mode = data[0] % 5;
   data++;
   size--;
+
+  if (mode == 4)
+    {
+      differential (data, size);
+      return 0;
+    }
 
   /* An aligned, owned copy, as a mapping would be. */
   copy = g_malloc (MAX (size, 1));
