@@ -6,5 +6,6 @@
 # include "ckpt-version-macros.h"
 # include "ckpt-enums.h"
 # include "ckpt-error.h"
+# include "ckpt-info.h"
 # include "ckpt-manager.h"
 #undef CKPT_INSIDE

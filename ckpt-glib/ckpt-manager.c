@@ -5,6 +5,7 @@
 
 #include "ckpt-error.h"
 #include "ckpt-format-private.h"
+#include "ckpt-info-private.h"
 #include "ckpt-manager-private.h"
 #include "ckpt-retention-private.h"
 
@@ -920,6 +921,68 @@ kept_exist (CkptStorageTxn *txn,
   return ckpt_storage_txn_exists_all (txn, (const gint64 *) (gpointer) kept->data, kept->len);
 }
 
+/* Retention, under the writer lock of @txn: deletes (or with @dry_run,
+ * only lists into @out_pruned) what the policy of @params does not keep,
+ * recording a `pruned` event for each deletion. Stops at, and reports, the
+ * first failure to list; a failure to delete one checkpoint is reported
+ * after trying the others. */
+static gboolean
+apply_retention (CkptStorageTxn    *txn,
+                 const CkptParams  *params,
+                 gboolean           dry_run,
+                 CkptEvents        *events,
+                 GArray            *out_pruned,
+                 GError           **error)
+{
+  g_autofree gint64 *rounds = NULL;
+  g_autoptr(GArray) victims = NULL;
+  g_autoptr(GError) remove_error = NULL;
+  gsize n_rounds = 0, i;
+
+  rounds = ckpt_storage_txn_list (txn, &n_rounds, error);
+  if (rounds == NULL)
+    return FALSE;
+  victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+
+  /* The listing may be a cached one: delete nothing unless what is kept is
+   * really there; else read the directory and decide again. */
+  if (victims->len > 0 && !kept_exist (txn, rounds, n_rounds, victims))
+    {
+      ckpt_storage_txn_invalidate (txn);
+      g_clear_pointer (&rounds, g_free);
+      g_clear_pointer (&victims, g_array_unref);
+      rounds = ckpt_storage_txn_list (txn, &n_rounds, error);
+      if (rounds == NULL)
+        return FALSE;
+      victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
+    }
+
+  for (i = 0; i < victims->len; i++)
+    {
+      gint64 victim = g_array_index (victims, gint64, i);
+
+      if (dry_run)
+        {
+          if (out_pruned != NULL)
+            g_array_append_val (out_pruned, victim);
+          continue;
+        }
+      if (ckpt_storage_txn_remove (txn, victim, remove_error == NULL ? &remove_error : NULL))
+        {
+          ckpt_events_add (events, signals[SIGNAL_PRUNED], victim, NULL);
+          if (out_pruned != NULL)
+            g_array_append_val (out_pruned, victim);
+        }
+    }
+
+  if (remove_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&remove_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 ckpt_manager_save_internal (CkptManager          *self,
                             GVariant             *state,
@@ -932,10 +995,7 @@ ckpt_manager_save_internal (CkptManager          *self,
   g_autoptr(GBytes) header = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(CkptStorageTxn) txn = NULL;
-  g_autoptr(GArray) victims = NULL;
   g_autoptr(GError) prune_error = NULL;
-  g_autofree gint64 *rounds = NULL;
-  gsize n_rounds = 0, i;
 
   if (!check_round (round_num, error))
     return FALSE;
@@ -960,38 +1020,46 @@ ckpt_manager_save_internal (CkptManager          *self,
    * but do not fail the save (nothing is lost, a later save prunes again).
    * Deletions are not flushed: a crash may bring an old checkpoint back,
    * which the next save prunes. */
-  rounds = ckpt_storage_txn_list (txn, &n_rounds, &prune_error);
-  if (rounds != NULL)
-    victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
-
-  /* The listing may be a cached one: delete nothing unless what is kept is
-   * really there; else read the directory and decide again. */
-  if (victims != NULL && victims->len > 0 && !kept_exist (txn, rounds, n_rounds, victims))
-    {
-      ckpt_storage_txn_invalidate (txn);
-      g_clear_pointer (&rounds, g_free);
-      g_clear_pointer (&victims, g_array_unref);
-      rounds = ckpt_storage_txn_list (txn, &n_rounds, &prune_error);
-      if (rounds != NULL)
-        victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
-    }
-
-  if (victims != NULL)
-    {
-      for (i = 0; i < victims->len; i++)
-        {
-          gint64 victim = g_array_index (victims, gint64, i);
-
-          if (ckpt_storage_txn_remove (txn, victim, prune_error == NULL ? &prune_error : NULL))
-            ckpt_events_add (events, signals[SIGNAL_PRUNED], victim, NULL);
-        }
-    }
+  apply_retention (txn, params, FALSE, events, NULL, &prune_error);
 
   if (prune_error != NULL)
     g_warning ("Checkpoint %" G_GINT64_FORMAT " was saved, but retention failed: %s",
                round_num, prune_error->message);
 
   return TRUE;
+}
+
+/* The file of @round_num; CKPT_ERROR_NOT_FOUND when there is none. */
+static GBytes *
+read_checkpoint (CkptManager   *self,
+                 gint64         round_num,
+                 gboolean       prefault,
+                 GCancellable  *cancellable,
+                 GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GBytes *bytes;
+
+  bytes = ckpt_storage_read_full (self->storage, round_num,
+                                  prefault ? CKPT_STORAGE_READ_PREFAULT : CKPT_STORAGE_READ_NONE,
+                                  cancellable, &local_error);
+  if (bytes != NULL)
+    return bytes;
+
+  /* Whatever is not a regular file is not a checkpoint, as listings say
+   * too. */
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE) ||
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
+    {
+      g_autofree char *where = describe_file (self, round_num);
+
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
+                   "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
+      return NULL;
+    }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return NULL;
 }
 
 GVariant *
@@ -1010,26 +1078,9 @@ ckpt_manager_load_internal (CkptManager         *self,
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = ckpt_storage_read_full (self->storage, round_num,
-                                  params->verify ? CKPT_STORAGE_READ_PREFAULT : CKPT_STORAGE_READ_NONE,
-                                  cancellable, &local_error);
+  bytes = read_checkpoint (self, round_num, params->verify, cancellable, error);
   if (bytes == NULL)
-    {
-      /* Whatever is not a regular file is not a checkpoint, as listings
-       * say too. */
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
-          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE) ||
-          g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
-        {
-          g_autofree char *where = describe_file (self, round_num);
-
-          g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
-                       "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
-          return NULL;
-        }
-      g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
-    }
+    return NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
@@ -1391,4 +1442,128 @@ ckpt_manager_list_rounds (CkptManager  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return ckpt_manager_list_rounds_internal (self, n_rounds, NULL, error);
+}
+
+/**
+ * ckpt_manager_query_info:
+ * @self: a manager
+ * @round_num: the round, zero or more
+ * @verify: whether to verify the checksum over the whole file (which reads
+ *   all of it); the header is checked either way
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Reads what the header of the checkpoint of @round_num says, without
+ * loading its state. Fails as [method@Ckpt.Manager.load] does:
+ * %CKPT_ERROR_NOT_FOUND, %CKPT_ERROR_CORRUPT (a damaged header, a file
+ * holding another round, or with @verify a checksum mismatch; no signal is
+ * emitted), %CKPT_ERROR_UNSUPPORTED.
+ *
+ * Returns: (transfer full): the checkpoint's info, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+CkptInfo *
+ckpt_manager_query_info (CkptManager   *self,
+                         gint64         round_num,
+                         gboolean       verify,
+                         GCancellable  *cancellable,
+                         GError       **error)
+{
+  g_auto(CkptFormatHeader) header = { 0, };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!check_round (round_num, error))
+    return NULL;
+
+  bytes = read_checkpoint (self, round_num, verify, cancellable, error);
+  if (bytes == NULL)
+    return NULL;
+
+  if (ckpt_format_read_header (bytes, verify ? CKPT_FORMAT_DECODE_NONE : CKPT_FORMAT_DECODE_NO_VERIFY,
+                               &header, &local_error) &&
+      header.round_num != round_num)
+    g_set_error (&local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT,
+                 "The file holds round %" G_GINT64_FORMAT ", not round %" G_GINT64_FORMAT,
+                 header.round_num, round_num);
+
+  if (local_error != NULL)
+    {
+      g_autofree char *where = describe_file (self, round_num);
+
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
+        g_prefix_error (&local_error, "Checkpoint ‘%s’ is damaged: ", where);
+      else
+        g_prefix_error (&local_error, "Checkpoint ‘%s’: ", where);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  return ckpt_info_new_take (&header, g_bytes_get_size (bytes), verify);
+}
+
+/**
+ * ckpt_manager_prune:
+ * @self: a manager
+ * @dry_run: if %TRUE, delete nothing, only say what would be deleted
+ * @n_pruned: (out): return location for the number of rounds returned
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Applies retention ([property@Ckpt.Manager:keep-total] and
+ * [property@Ckpt.Manager:keep-first]) now, as a save does after writing,
+ * under the same writer lock. [signal@Ckpt.Manager::pruned] is emitted for
+ * each deleted checkpoint (not in a dry run).
+ *
+ * Returns: (transfer full) (array length=n_pruned): the rounds deleted (or
+ *   that would be deleted), ascending; an empty, non-%NULL array when
+ *   there are none; %NULL with @error set on failure (some rounds may have
+ *   been deleted then; the signals say which)
+ *
+ * Since: 1.0
+ */
+gint64 *
+ckpt_manager_prune (CkptManager   *self,
+                    gboolean       dry_run,
+                    gsize         *n_pruned,
+                    GCancellable  *cancellable,
+                    GError       **error)
+{
+  g_autoptr(CkptEvents) events = NULL;
+  g_autoptr(CkptStorageTxn) txn = NULL;
+  g_autoptr(GArray) pruned = NULL;
+  CkptParams params;
+  gboolean ok;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (self->storage != NULL, NULL);
+  g_return_val_if_fail (n_pruned != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  *n_pruned = 0;
+  ckpt_manager_get_params (self, &params);
+  events = ckpt_events_new ();
+  pruned = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  txn = ckpt_storage_begin (self->storage, cancellable, error);
+  if (txn == NULL)
+    return NULL;
+  ok = apply_retention (txn, &params, dry_run, events, pruned, error);
+  g_clear_pointer (&txn, ckpt_storage_txn_free);
+
+  ckpt_manager_emit_events (self, events);
+  if (!ok)
+    return NULL;
+
+  *n_pruned = pruned->len;
+  if (pruned->len == 0)
+    return g_new0 (gint64, 1);
+  return (gint64 *) (gpointer) g_array_free (g_steal_pointer (&pruned), FALSE);
 }

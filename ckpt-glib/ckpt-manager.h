@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "ckpt-info.h"
 #include "ckpt-version-macros.h"
 
 G_BEGIN_DECLS
@@ -106,6 +107,19 @@ GVariant    *ckpt_manager_load_latest_or_default  (CkptManager        *self,
 CKPT_AVAILABLE_IN_1_0
 gint64      *ckpt_manager_list_rounds             (CkptManager        *self,
                                                    gsize              *n_rounds,
+                                                   GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+CKPT_AVAILABLE_IN_1_0
+CkptInfo    *ckpt_manager_query_info              (CkptManager        *self,
+                                                   gint64              round_num,
+                                                   gboolean            verify,
+                                                   GCancellable       *cancellable,
+                                                   GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+gint64      *ckpt_manager_prune                   (CkptManager        *self,
+                                                   gboolean            dry_run,
+                                                   gsize              *n_pruned,
+                                                   GCancellable       *cancellable,
                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 
 CKPT_AVAILABLE_IN_1_0

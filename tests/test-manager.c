@@ -1806,6 +1806,114 @@ test_listing_cache_phantom (Fixture       *f,
   g_assert_finalize_object (mgr);
 }
 
+/* query_info: the header, without the state; verification on demand; the
+ * errors of load. */
+static void
+test_query_info (Fixture       *f,
+                 gconstpointer  data)
+{
+  CkptManager *mgr = new_manager (f, NULL, 0, TRUE);
+  g_autoptr(CkptInfo) info = NULL;
+  g_autoptr(CkptInfo) unverified = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path3 = checkpoint_path (f, "ckpt_3");
+  g_autofree char *path4 = checkpoint_path (f, "ckpt_4");
+  g_autofree char *contents = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  const char *version = NULL;
+  gsize length;
+
+  save_ok (mgr, make_state (3), 3);
+  now = g_date_time_new_now_utc ();
+  info = ckpt_manager_query_info (mgr, 3, TRUE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ckpt_info_get_round (info), ==, 3);
+  {
+    g_autoptr(GVariant) state = g_variant_ref_sink (make_state (3));
+    g_autofree char *type = g_variant_type_dup_string (ckpt_info_get_state_type (info));
+
+    g_assert_cmpstr (type, ==, g_variant_get_type_string (state));
+  }
+  g_assert_true (g_file_get_contents (path3, &contents, &length, NULL));
+  g_assert_cmpuint (ckpt_info_get_size (info), ==, length);
+  g_assert_cmpuint (ckpt_info_get_state_size (info), <, length);
+  g_assert_cmpuint (ckpt_info_get_format_version (info), ==, 1);
+  g_assert_true (ckpt_info_get_verified (info));
+  g_assert_true (g_variant_lookup (ckpt_info_get_metadata (info), "ckpt-glib-version", "&s", &version));
+  g_assert_cmpstr (version, ==, CKPT_VERSION_S);
+  g_assert_cmpint (g_date_time_difference (now, ckpt_info_get_creation_time (info)), >=, 0);
+  g_assert_cmpint (g_date_time_difference (now, ckpt_info_get_creation_time (info)), <, 600 * G_USEC_PER_SEC);
+
+  /* Damage in the state: seen only when verifying. */
+  contents[length - 1] ^= 0x20;
+  write_file (path3, contents, length);
+  unverified = ckpt_manager_query_info (mgr, 3, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (ckpt_info_get_verified (unverified));
+  g_assert_null (ckpt_manager_query_info (mgr, 3, TRUE, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
+  g_clear_error (&error);
+
+  /* Another round's file under this name. */
+  contents[length - 1] ^= 0x20;
+  write_file (path4, contents, length);
+  g_assert_null (ckpt_manager_query_info (mgr, 4, FALSE, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
+  g_clear_error (&error);
+
+  g_assert_null (ckpt_manager_query_info (mgr, 9, TRUE, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (ckpt_manager_query_info (mgr, -1, TRUE, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT);
+
+  g_assert_finalize_object (mgr);
+}
+
+/* prune: retention now, under the writer lock; dry runs delete nothing. */
+static void
+test_prune (Fixture       *f,
+            gconstpointer  data)
+{
+  CkptManager *mgr = new_manager (f, NULL, 0, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *dry = NULL;
+  g_autofree gint64 *done = NULL;
+  g_autofree gint64 *none = NULL;
+  gsize n = 99;
+  Recorder rec;
+  gint64 r;
+
+  for (r = 1; r <= 5; r++)
+    save_ok (mgr, make_state (r), r);
+  recorder_init (&rec, mgr);
+  ckpt_manager_set_keep_total (mgr, 3);
+
+  dry = ckpt_manager_prune (mgr, TRUE, &n, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (dry[0], ==, 2);
+  g_assert_cmpint (dry[1], ==, 3);
+  recorder_assert (&rec, "");
+  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3", "ckpt_4", "ckpt_5");
+
+  done = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (done[0], ==, 2);
+  g_assert_cmpint (done[1], ==, 3);
+  recorder_assert (&rec, "P2 P3");
+  assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
+
+  none = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (none);
+  g_assert_cmpuint (n, ==, 0);
+
+  recorder_clear (&rec);
+  g_assert_finalize_object (mgr);
+}
+
 /* Semantics 7: stale temp files of a dead writer are removed by the next
  * save; other hidden files are not. */
 static void
@@ -3059,6 +3167,8 @@ static const struct
   { "fresh-temp", test_fresh_temp },
   { "listing-cache-sees-changes", test_listing_cache_sees_changes },
   { "listing-cache-phantom", test_listing_cache_phantom },
+  { "query-info", test_query_info },
+  { "prune", test_prune },
   { "cancelled", test_cancelled },
   { "root-not-dir", test_root_not_dir },
   { "read-only", test_read_only },

@@ -169,8 +169,12 @@ function wrap(owner, name, symbol) {
 }
 
 for (const name of Object.getOwnPropertyNames(Ckpt.Manager.prototype)) {
-    if (/^(get|set)_|^save|^load|^list_rounds/.test(name))
+    if (/^(get|set)_|^save|^load|^list_rounds|^query_info|^prune/.test(name))
         wrap(Ckpt.Manager.prototype, name, `ckpt_manager_${name}`);
+}
+for (const name of Object.getOwnPropertyNames(Ckpt.Info.prototype)) {
+    if (/^get_/.test(name))
+        wrap(Ckpt.Info.prototype, name, `ckpt_info_${name}`);
 }
 for (const name of ['new', 'new_for_path'])
     wrap(Ckpt.Manager, name, `ckpt_manager_${name}`);
@@ -688,6 +692,36 @@ test('async: the manager outlives a dropped reference while saving', async () =>
     System.gc();
     assertEqual(await p, true, 'save completed');
     assertEqual(listDir(dir), ['ckpt_1'], 'listing');
+});
+
+test('query_info reads the header; prune applies retention now', async () => {
+    const dir = makeTmpDir();
+    const mgr = Ckpt.Manager.new_for_path(dir, null, 0, true);
+    for (const r of [1, 2, 3, 4])
+        mgr.save(xd(r), r, null);
+
+    const info = mgr.query_info(3, true, null);
+    assertEqual(info.get_round(), 3, 'round');
+    assertEqual(info.get_state_type().dup_string(), '(xd)', 'state type');
+    assert(info.get_size() > info.get_state_size(), 'file size includes the header');
+    assertEqual(info.get_state_size(), 16, 'state size');
+    assertEqual(info.get_format_version(), 1, 'format version');
+    assertEqual(info.get_verified(), true, 'verified');
+    assertEqual(info.get_metadata().lookup_value('ckpt-glib-version', null).unpack(),
+        Ckpt.VERSION_S, 'metadata');
+    const age = GLib.DateTime.new_now_utc().difference(info.get_creation_time());
+    assert(age >= 0 && age < 600 * 1000000, `creation time ${age} us ago`);
+    await assertThrows(() => mgr.query_info(9, false, null), Ckpt.Error, Ckpt.Error.NOT_FOUND, 'missing round');
+
+    mgr.keep_total = 2;
+    const pruned = [];
+    mgr.connect('pruned', (m, r) => pruned.push(r));
+    assertEqual(mgr.prune(true, null), [2, 3], 'dry run lists');
+    assertEqual(pruned, [], 'dry run deletes nothing');
+    assertEqual(mgr.list_rounds(), [1, 2, 3, 4], 'nothing deleted');
+    assertEqual(mgr.prune(false, null), [2, 3], 'prune');
+    assertEqual(pruned, [2, 3], 'pruned signals');
+    assertEqual(listDir(dir), ['ckpt_1', 'ckpt_4'], 'listing');
 });
 
 test('error quark and constants', () => {

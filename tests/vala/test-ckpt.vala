@@ -573,7 +573,40 @@ async void case_async_busy () throws GLib.Error {
     check (!m.get_busy (), "idle again");
 }
 
+void case_query_info_prune () throws GLib.Error {
+    var dir = make_tmp_dir ();
+    var m = new Ckpt.Manager.for_path (dir, null, 0, true);
+    foreach (int64 r in new int64[] { 1, 2, 3, 4 })
+        m.save (xd (r), r);
+
+    Ckpt.Info info = m.query_info (3, true);
+    check (info.get_round () == 3, "round");
+    check (info.get_state_type ().dup_string () == "(xd)", "state type");
+    check (info.get_state_size () == 16 && info.get_size () > 16, "sizes");
+    check (info.get_format_version () == 1 && info.get_verified (), "version, verified");
+    check (info.get_metadata ().lookup_value ("ckpt-glib-version", VariantType.STRING).get_string ()
+           == Ckpt.VERSION_S, "metadata");
+    check (new DateTime.now_utc ().difference (info.get_creation_time ()) >= 0, "creation time");
+    try {
+        m.query_info (9, false);
+        check (false, "query_info of a missing round");
+    } catch (Ckpt.Error.NOT_FOUND e) {
+    }
+
+    m.keep_total = 2;
+    string pruned = "";
+    m.pruned.connect ((r, f) => { pruned += r.to_string () + " "; });
+    check_rounds (m.prune (true), { 2, 3 }, "dry run");
+    check (pruned == "" && listing (dir) == "ckpt_1 ckpt_2 ckpt_3 ckpt_4", "dry run deletes nothing");
+    check_rounds (m.prune (false), { 2, 3 }, "prune");
+    check (pruned == "2 3 " && listing (dir) == "ckpt_1 ckpt_4", "pruned: " + pruned + "; " + listing (dir));
+}
+
 async void run_cases () {
+    begin_case ("query_info and prune");
+    try { case_query_info_prune (); } catch (GLib.Error e) { unexpected (e, "query_info/prune"); }
+    end_case ();
+
     begin_case ("construction: Manager.for_path, Manager, Object.new + init");
     try { case_construction (); } catch (GLib.Error e) { unexpected (e, "construction"); }
     end_case ();
