@@ -1552,6 +1552,18 @@ ckpt_manager_prune (CkptManager   *self,
   events = ckpt_events_new ();
   pruned = g_array_new (FALSE, FALSE, sizeof (gint64));
 
+  /* Nothing to prune in a root that does not exist: do not create it. */
+  {
+    g_autofree gint64 *present = NULL;
+    gsize n_present = 0;
+
+    present = ckpt_storage_list (self->storage, &n_present, cancellable, error);
+    if (present == NULL)
+      return NULL;
+    if (n_present == 0)
+      return g_new0 (gint64, 1);
+  }
+
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
     return NULL;

@@ -147,6 +147,18 @@ gio_read (CkptStorage          *self,
   GError *local_error = NULL;
   char *contents = NULL;
   gsize length = 0;
+  GFileType type;
+
+  /* Reading a FIFO or a device would block or never end. */
+  type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable);
+  if (type != G_FILE_TYPE_REGULAR && type != G_FILE_TYPE_UNKNOWN)
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
+                   "Checkpoint ‘%s’ is not a regular file", uri);
+      return NULL;
+    }
 
   if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
     {

@@ -356,7 +356,7 @@ local_read (CkptStorage          *self,
   int fd, saved_errno = 0;
 
   do
-    fd = INJECT (CKPT_FAULT_OPEN, open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    fd = INJECT (CKPT_FAULT_OPEN, open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   while (fd < 0 && errno == EINTR);
 
   if (fd < 0)
@@ -628,8 +628,11 @@ local_commit (CkptStorageTxn  *txn,
     }
 
   close (fd);
-  if (temp_name != NULL)
-    (void) INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, temp_name, 0));
+  /* A temp file left behind is removed by the next listing that reads the
+   * directory: make sure the next save reads it. */
+  if (temp_name != NULL &&
+      INJECT (CKPT_FAULT_UNLINK, unlinkat (txn->dir_fd, temp_name, 0)) != 0 && errno != ENOENT)
+    txn->uncertain = TRUE;
 
   if (err != 0)
     txn->uncertain = TRUE;
