@@ -1519,7 +1519,8 @@ ckpt_manager_query_info (CkptManager   *self,
  * Applies retention ([property@Ckpt.Manager:keep-total] and
  * [property@Ckpt.Manager:keep-first]) now, as a save does after writing,
  * under the same writer lock. [signal@Ckpt.Manager::pruned] is emitted for
- * each deleted checkpoint (not in a dry run).
+ * each deleted checkpoint (not in a dry run). A dry run changes nothing on
+ * disk, and a missing root is not created: it has nothing to prune.
  *
  * Returns: (transfer full) (array length=n_pruned): the rounds deleted (or
  *   that would be deleted), ascending; an empty, non-%NULL array when

@@ -72,6 +72,7 @@ struct _CkptStorageTxn
   GArray      *rounds;   /* local: the listing as this txn knows it, or NULL */
   gboolean     from_cache;
   gboolean     uncertain;  /* something failed: do not trust our listing */
+  gboolean     modified;   /* this txn added or removed a directory entry */
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;

@@ -272,7 +272,9 @@ local_list (CkptStorage     *self,
       else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, entry->d_name))
         {
           /* We hold the writer lock, so no live writer owns this file. */
-          if (INJECT (CKPT_FAULT_UNLINK, unlinkat (dirfd (dir), entry->d_name, 0)) != 0 && errno != ENOENT)
+          if (INJECT (CKPT_FAULT_UNLINK, unlinkat (dirfd (dir), entry->d_name, 0)) == 0)
+            txn->modified = TRUE;
+          else if (errno != ENOENT)
             g_debug ("Cannot remove stale temp file ‘%s/%s’: %s",
                      self->root_path, entry->d_name, g_strerror (errno));
         }
@@ -648,6 +650,7 @@ local_commit (CkptStorageTxn  *txn,
   if (err != 0)
     return set_errno_error (error, err, "Cannot write checkpoint", self->root_path, name);
 
+  txn->modified = TRUE;
   if (txn->rounds != NULL)
     {
       gboolean found;
@@ -684,6 +687,7 @@ local_remove (CkptStorageTxn  *txn,
       return set_errno_error (error, errno, "Cannot delete checkpoint", txn->storage->root_path, name);
     }
 
+  txn->modified = TRUE;
   if (txn->rounds != NULL)
     {
       gboolean found;
@@ -733,8 +737,11 @@ local_invalidate (CkptStorageTxn *txn)
 static void
 local_end (CkptStorageTxn *txn)
 {
-  /* Remember what this txn knows, under the lock, for the next one. */
-  if (txn->rounds != NULL && !txn->uncertain)
+  /* Remember what this txn knows, under the lock, for the next one. Only
+   * a txn that changed the directory stamps it: one that changed nothing
+   * (a dry run, a save that found its round taken) leaves the directory's
+   * mtime alone, and a cache that was valid stays valid. */
+  if (txn->rounds != NULL && !txn->uncertain && txn->modified)
     cache_store (txn->storage, txn->dir_fd, txn->rounds);
   else if (txn->uncertain)
     {

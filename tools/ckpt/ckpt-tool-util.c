@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the commands of `ckpt` share: errors, option parsing, opening a
+ * directory, loading a round, formatting, JSON.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ckpt-tool.h"
+
+/* Errors */
+
+static void
+print_error_line (const char *message)
+{
+  g_autofree char *line = g_strdup (message);
+
+  /* One line, whatever the message holds. */
+  g_strdelimit (line, "\n\r", ' ');
+  g_printerr ("ckpt: %s\n", line);
+}
+
+int
+ckpt_tool_fail (const char *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  print_error_line (message);
+  return CKPT_TOOL_EXIT_FAILURE;
+}
+
+int
+ckpt_tool_usage_error (const char *command,
+                       const char *format,
+                       ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (command != NULL)
+    line = g_strdup_printf ("%s: %s (see ‘ckpt %s --help’)", command, message, command);
+  else
+    line = g_strdup_printf ("%s (see ‘ckpt --help’)", message);
+  print_error_line (line);
+  return CKPT_TOOL_EXIT_USAGE;
+}
+
+int
+ckpt_tool_fail_error (const char   *command,
+                      const GError *error)
+{
+  if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT))
+    return ckpt_tool_usage_error (command, "%s", error->message);
+  return ckpt_tool_fail ("%s", error->message);
+}
+
+void
+ckpt_tool_warn (const char *format,
+                ...)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *line = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  line = g_strconcat ("warning: ", message, NULL);
+  print_error_line (line);
+}
+
+/* Options */
+
+gboolean
+ckpt_tool_parse_options (GOptionContext   *context,
+                         const char       *command,
+                         int              *argc,
+                         char           ***argv,
+                         guint             min_args,
+                         guint             max_args,
+                         char           ***out_args,
+                         int              *exit_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prgname = g_strconcat ("ckpt ", command, NULL);
+  guint n_args;
+  int first = 1;
+
+  /* The usage line of --help reads `ckpt COMMAND [OPTION…] …`. */
+  g_set_prgname (prgname);
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *exit_status = ckpt_tool_usage_error (command, "%s", error->message);
+      return FALSE;
+    }
+  g_set_prgname ("ckpt");
+
+  if (*argc > 1 && g_str_equal ((*argv)[1], "--"))
+    first = 2;
+  n_args = *argc - first;
+  if (n_args < min_args)
+    {
+      *exit_status = ckpt_tool_usage_error (command, n_args == 0 ? "Missing directory"
+                                                                 : "Missing arguments");
+      return FALSE;
+    }
+  if (n_args > max_args)
+    {
+      *exit_status = ckpt_tool_usage_error (command, "Unexpected argument ‘%s’",
+                                            (*argv)[first + max_args]);
+      return FALSE;
+    }
+
+  *out_args = *argv + first;
+  return TRUE;
+}
+
+/* Directories and rounds */
+
+CkptManager *
+ckpt_tool_open (const char  *dir,
+                const char  *prefix,
+                GError     **error)
+{
+  g_autoptr(GFile) root = g_file_new_for_commandline_arg (dir);
+  g_autoptr(GFileInfo) info = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *where = g_file_get_parse_name (root);
+
+  /* The library takes a missing root for an empty one; a tool should say
+   * that the name is wrong instead (and never create it). */
+  info = g_file_query_info (root, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE,
+                            NULL, &local_error);
+  if (info == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                     "‘%s’: No such directory", where);
+      else
+        g_set_error (error, local_error->domain, local_error->code,
+                     "‘%s’: %s", where, local_error->message);
+      return NULL;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_DIRECTORY)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                   "‘%s’: Not a directory", where);
+      return NULL;
+    }
+
+  /* keep-total 0 keeps everything; read-only commands never save or prune
+   * anyway. */
+  return ckpt_manager_new (root, prefix, 0, TRUE, error);
+}
+
+gboolean
+ckpt_tool_parse_round (const char  *arg,
+                       gint64      *out_round_num,
+                       GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (g_str_equal (arg, "latest"))
+    {
+      *out_round_num = CKPT_TOOL_ROUND_LATEST;
+      return TRUE;
+    }
+  if (!g_ascii_string_to_signed (arg, 10, 0, G_MAXINT64, out_round_num, &local_error))
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "Invalid round ‘%s’: expected a number (0 or more) or ‘latest’", arg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+ckpt_tool_describe_dir (CkptManager *manager)
+{
+  return g_file_get_parse_name (ckpt_manager_get_root (manager));
+}
+
+char *
+ckpt_tool_describe_round (CkptManager *manager,
+                          gint64       round_num)
+{
+  g_autoptr(GFile) file = ckpt_manager_get_file (manager, round_num);
+
+  return g_file_get_parse_name (file);
+}
+
+static void
+on_corrupt (CkptManager  *manager,
+            gint64        round_num,
+            GFile        *file,
+            const GError *error,
+            gpointer      user_data)
+{
+  ckpt_tool_warn ("skipping a damaged checkpoint: %s", error->message);
+}
+
+GVariant *
+ckpt_tool_load (CkptManager  *manager,
+                gint64        round_num,
+                gint64       *out_round_num,
+                CkptInfo    **out_info,
+                GError      **error)
+{
+  g_autoptr(GVariant) state = NULL;
+  gint64 loaded = round_num;
+
+  if (round_num == CKPT_TOOL_ROUND_LATEST)
+    {
+      gulong handler = g_signal_connect (manager, "corrupt", G_CALLBACK (on_corrupt), NULL);
+
+      state = ckpt_manager_load_latest (manager, NULL, &loaded, NULL, error);
+      g_signal_handler_disconnect (manager, handler);
+      if (state == NULL && error != NULL && *error == NULL)
+        {
+          g_autofree char *where = ckpt_tool_describe_dir (manager);
+
+          g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
+                       "No checkpoints with prefix ‘%s’ in ‘%s’",
+                       ckpt_manager_get_prefix (manager), where);
+        }
+    }
+  else
+    state = ckpt_manager_load (manager, NULL, round_num, NULL, error);
+  if (state == NULL)
+    return NULL;
+
+  if (out_info != NULL)
+    {
+      /* The state is verified; the header needs no second checksum. */
+      *out_info = ckpt_manager_query_info (manager, loaded, FALSE, NULL, error);
+      if (*out_info == NULL)
+        return NULL;
+    }
+  if (out_round_num != NULL)
+    *out_round_num = loaded;
+  return g_steal_pointer (&state);
+}
+
+const char *
+ckpt_tool_status_for_error (const GError *error)
+{
+  if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
+    return "corrupt";
+  if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED))
+    return "unsupported";
+  if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND))
+    return "missing";
+  return "unreadable";
+}
+
+/* Formatting */
+
+char *
+ckpt_tool_format_time (GDateTime *time,
+                       gboolean   precise)
+{
+  g_autoptr(GDateTime) utc = g_date_time_to_utc (time);
+
+  if (precise)
+    return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S.%fZ");
+  return g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
+ckpt_tool_format_double (double value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  int precision;
+
+  if (isnan (value))
+    return g_strdup ("nan");
+  if (isinf (value))
+    return g_strdup (value > 0 ? "inf" : "-inf");
+  for (precision = 1; precision <= 17; precision++)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%dg", precision);
+      g_ascii_formatd (buffer, sizeof buffer, format, value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+  /* A double looks like one: 5.0, not 5. */
+  if (strpbrk (buffer, ".e") == NULL)
+    return g_strconcat (buffer, ".0", NULL);
+  return g_strdup (buffer);
+}
+
+/* JSON */
+
+/* JSON has no NaN nor infinities: write them as the strings "NaN",
+ * "Infinity" and "-Infinity", as the protobuf JSON mapping does. */
+static void
+replace_non_finite (JsonNode *node)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        JsonNode *member;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, NULL, &member))
+          replace_non_finite (member);
+      }
+      break;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint i, n = json_array_get_length (array);
+
+        for (i = 0; i < n; i++)
+          replace_non_finite (json_array_get_element (array, i));
+      }
+      break;
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          double value = json_node_get_double (node);
+
+          if (isnan (value))
+            json_node_set_string (node, "NaN");
+          else if (isinf (value))
+            json_node_set_string (node, value > 0 ? "Infinity" : "-Infinity");
+        }
+      break;
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+}
+
+JsonNode *
+ckpt_tool_variant_to_json (GVariant *value)
+{
+  JsonNode *node = json_gvariant_serialize (value);
+
+  replace_non_finite (node);
+  return node;
+}
+
+void
+ckpt_tool_info_to_json (CkptInfo    *info,
+                        JsonBuilder *builder)
+{
+  g_autofree char *created = ckpt_tool_format_time (ckpt_info_get_creation_time (info), TRUE);
+  g_autofree char *type = g_variant_type_dup_string (ckpt_info_get_state_type (info));
+
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, ckpt_info_get_size (info));
+  json_builder_set_member_name (builder, "state_size");
+  json_builder_add_int_value (builder, ckpt_info_get_state_size (info));
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, created);
+  json_builder_set_member_name (builder, "format_version");
+  json_builder_add_int_value (builder, ckpt_info_get_format_version (info));
+  json_builder_set_member_name (builder, "metadata");
+  json_builder_add_value (builder, ckpt_tool_variant_to_json (ckpt_info_get_metadata (info)));
+}
+
+gboolean
+ckpt_tool_print_json (JsonNode  *root,
+                      GError   **error)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize length;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, &length);
+
+  if (fwrite (text, 1, length, stdout) != length || fputc ('\n', stdout) == EOF ||
+      fflush (stdout) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Cannot write the output: %s", g_strerror (saved_errno));
+      return FALSE;
+    }
+  return TRUE;
+}
