@@ -81,5 +81,8 @@ extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 /* Sorts and hands over @rounds as a plain array; never NULL. */
 gint64 *ckpt_storage_sort_rounds (GArray *rounds,
                                   gsize  *n_rounds);
+/* The same for @rounds already in ascending order. */
+gint64 *ckpt_storage_take_rounds (GArray *rounds,
+                                  gsize  *n_rounds);
 
 G_END_DECLS

@@ -210,8 +210,9 @@ local_list (CkptStorage     *self,
   DIR *dir;
   int fd;
 
+  /* Remembered listings are kept in ascending order. */
   if (txn != NULL && txn->rounds != NULL)
-    return ckpt_storage_sort_rounds (g_array_copy (txn->rounds), n_rounds);
+    return ckpt_storage_take_rounds (g_array_copy (txn->rounds), n_rounds);
 
   if (txn != NULL)
     fd = dup (txn->dir_fd);
@@ -244,7 +245,7 @@ local_list (CkptStorage     *self,
       if (cached != NULL)
         {
           close (fd);
-          return ckpt_storage_sort_rounds (cached, n_rounds);
+          return ckpt_storage_take_rounds (cached, n_rounds);
         }
     }
 
@@ -299,7 +300,7 @@ local_list (CkptStorage     *self,
       txn->rounds = g_array_copy (rounds);
       txn->from_cache = FALSE;
     }
-  return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
+  return ckpt_storage_take_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 
 typedef struct

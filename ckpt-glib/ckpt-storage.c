@@ -131,6 +131,13 @@ ckpt_storage_sort_rounds (GArray *rounds,
                           gsize  *n_rounds)
 {
   g_array_sort (rounds, compare_rounds);
+  return ckpt_storage_take_rounds (rounds, n_rounds);
+}
+
+gint64 *
+ckpt_storage_take_rounds (GArray *rounds,
+                          gsize  *n_rounds)
+{
   *n_rounds = rounds->len;
   /* Never NULL: an empty listing is a valid, allocated array. */
   if (rounds->len == 0)
