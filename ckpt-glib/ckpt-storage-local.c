@@ -26,7 +26,7 @@
  * reads the directory. A stale listing could only miss checkpoints (which
  * makes retention delete less) or keep ones deleted by somebody who also
  * restored the mtime; against the latter, retention checks that the first
- * and the newest 64 of what it keeps exist before it deletes anything
+ * and the newest 8 of what it keeps exist before it deletes anything
  * (ckpt_storage_txn_exists_all()).
  */
 #include "config.h"
@@ -720,15 +720,15 @@ local_exists_all (CkptStorageTxn *txn,
   if (!txn->from_cache)
     return TRUE;
 
-  /* The first and the newest 64 (what matters most, and all of them for
-   * any usual keep_total): checking 10,000 would cost as much as reading
-   * the directory, which the cache is there to avoid. */
+  /* The first and the newest 8, the ones that matter most: a constant
+   * cost, where checking all of 10,000 would cost as much as reading the
+   * directory, which the cache is there to avoid. */
   for (i = 0; i < n_rounds; i++)
     {
       g_autofree char *name = NULL;
       struct stat st;
 
-      if (i != 0 && i + 64 < n_rounds)
+      if (i != 0 && i + 8 < n_rounds)
         continue;
       name = ckpt_storage_build_name (txn->storage->prefix, rounds[i]);
       if (fstatat (txn->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
