@@ -924,11 +924,12 @@ test_hostile (void)
         if (!g_utf8_validate (invalid[i], -1, NULL))
           {
             /* A string GVariant would not build: patch the bytes. */
-            g_autofree guint8 *raw = g_memdup2 (g_bytes_get_data (meta, NULL), g_bytes_get_size (meta));
+            gsize meta_size = g_bytes_get_size (meta);
+            g_autofree guint8 *raw = g_memdup2 (g_bytes_get_data (meta, NULL), meta_size);
 
             raw[0] = (guint8) invalid[i][0];
             g_bytes_unref (meta);
-            meta = g_bytes_new_take (g_steal_pointer (&raw), g_bytes_get_size (meta));
+            meta = g_bytes_new_take (g_steal_pointer (&raw), meta_size);
           }
         file = build_file (2, meta, "\0\0\0\0\0\0\0\0", 8);
         check_hostile (&c, what, file, NULL, CKPT_ERROR_CORRUPT, &totals);
