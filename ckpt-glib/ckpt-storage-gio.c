@@ -263,7 +263,11 @@ gio_commit (CkptStorageTxn  *txn,
                     NULL, NULL, NULL, &local_error))
     {
       g_file_delete (temp, NULL, NULL);
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+      /* Back ends report a lost race differently (GVfs sftp says
+       * NOT_SUPPORTED when the server's link() finds the target): if the
+       * target is there now, somebody else committed it. */
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
+          g_file_query_exists (target, NULL))
         {
           g_autofree char *where = g_file_get_parse_name (target);
 

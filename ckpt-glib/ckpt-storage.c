@@ -162,7 +162,9 @@ ckpt_storage_new (GFile            *root,
   self->root = g_object_ref (root);
   self->prefix = g_strdup (prefix);
   self->flags = flags;
-  self->root_path = g_file_get_path (root);
+  /* GVfs gives sftp:// and dav:// files a FUSE path when gvfsd-fuse runs:
+   * only native files take the local (fsync, flock) path. */
+  self->root_path = g_file_is_native (root) ? g_file_get_path (root) : NULL;
   self->vfuncs = (self->root_path != NULL && !(flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
                  ? &ckpt_storage_local_vfuncs
                  : &ckpt_storage_gio_vfuncs;
