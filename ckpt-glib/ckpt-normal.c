@@ -384,7 +384,15 @@ tuple_is_normal (Checker      *checker,
         }
     }
 
-  return offset_ptr == offset;
+  if (offset_ptr != offset)
+    return FALSE;
+
+  /* As for arrays, only the smallest framing offsets are normal. */
+  if (node->fixed_size == 0 && osz > 0 &&
+      total_size_for (offset, (size - offset_ptr) / osz) != size)
+    return FALSE;
+
+  return TRUE;
 }
 
 static Node *

@@ -200,6 +200,33 @@ test_fuzzer_findings (void)
     g_string_append_c (deep, 'a');
   g_string_append (deep, "s)");
   check_agree (G_VARIANT_TYPE_VARIANT, (const guint8 *) deep->str, deep->len, "deep type");
+
+  /* A tuple framed with 2-byte offsets where 1-byte ones suffice. */
+  {
+    g_autofree guint8 *payload = g_malloc0 (245);
+    g_autoptr(GVariant) tuple = NULL;
+    g_autofree guint8 *wide = NULL;
+    gsize size, body;
+
+    tuple = g_variant_ref_sink (g_variant_new ("(s@at@ay)", "<f4",
+                                               g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, NULL, 0, 8),
+                                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, payload, 245, 1)));
+    size = g_variant_get_size (tuple);
+    g_assert_cmpuint (size, <=, 255);
+    body = size - 2;                 /* two 1-byte framing offsets */
+    wide = g_malloc0 (body + 4);
+    g_variant_store (tuple, wide);
+    /* Offsets are stored in reverse at the end: re-store them 2 bytes wide. */
+    {
+      guint8 first = wide[size - 1], second = wide[size - 2];
+
+      wide[body + 2] = second;
+      wide[body + 3] = 0;
+      wide[body + 0] = first;
+      wide[body + 1] = 0;
+    }
+    check_agree (G_VARIANT_TYPE ("(satay)"), wide, body + 4, "wide tuple offsets");
+  }
 }
 
 /* The point of it all: a large array of numbers inside a dictionary. */
