@@ -38,7 +38,6 @@ CkptStorage *ckpt_storage_new           (GFile             *root,
                                          const char        *prefix,
                                          CkptStorageFlags   flags);
 void         ckpt_storage_free          (CkptStorage       *self);
-gboolean     ckpt_storage_is_local      (CkptStorage       *self);
 
 /* The rounds present, ascending. A missing root is empty, not an error.
  * Never NULL on success (an empty array has *n_rounds == 0). */

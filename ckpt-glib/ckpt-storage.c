@@ -188,12 +188,6 @@ ckpt_storage_free (CkptStorage *self)
   g_free (self);
 }
 
-gboolean
-ckpt_storage_is_local (CkptStorage *self)
-{
-  return self->vfuncs == &ckpt_storage_local_vfuncs;
-}
-
 gint64 *
 ckpt_storage_list (CkptStorage   *self,
                    gsize         *n_rounds,
