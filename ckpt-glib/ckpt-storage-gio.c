@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Generic storage on any GFile through GIO's own operations (GVfs back ends:
- * sftp, WebDAV, smb…). The commit writes a hidden temp file created
- * exclusively, then moves it into place without G_FILE_COPY_OVERWRITE, so an
- * existing checkpoint is never replaced. GIO has no fsync: a save is as
- * durable as the back end makes a closed file, and writers are not
- * serialized by a lock (see docs/overview.md). Without a lock a temp file
- * may belong to a live writer, so only temp files not modified for
- * STALE_TEMP_AGE are removed as stale.
+ * sftp, WebDAV, smb…). docs/remote.md says what each back end guarantees.
+ *
+ * Writers, in this process and on any host, are serialized by a writer
+ * lease (ckpt-lease.c), a directory ".<prefix>lease" in the root. A save
+ * writes a hidden temp file, then renames it into place with
+ * g_file_set_display_name(): the back ends measured refuse to rename onto
+ * an existing name (sftp: the server links; WebDAV: MOVE with Overwrite: F),
+ * so even a writer that lost its lease never replaces a checkpoint. (Not
+ * g_file_move(): GVfs 1.50's WebDAV back end leaks a connection per MOVE
+ * it makes for a move, and hangs after 32.) GIO has no fsync: a save is as
+ * durable as the back end makes a closed file, see
+ * ckpt_storage_is_durable().
+ *
+ * A GVfs location whose connection dropped stays unmounted: operations
+ * that find it so mount it again once (without a GMountOperation, so only
+ * what needs no question) and retry.
+ *
+ * Temp files not modified for STALE_TEMP_AGE are removed as stale by a
+ * listing under the lease (the age guards a writer that lost its lease
+ * while writing).
  */
 #include "config.h"
 
@@ -15,6 +28,9 @@
 #include "ckpt-storage-impl-private.h"
 
 #define STALE_TEMP_AGE (60 * G_TIME_SPAN_MINUTE)
+/* Payloads are written in pieces of this size, renewing the lease between
+ * them. */
+#define WRITE_CHUNK (4 * 1024 * 1024)
 
 /* Writers of this process to one root (by URI) are serialized here; GIO has
  * no lock that other processes or hosts would see. */
@@ -58,6 +74,16 @@ writers_release (const char *uri)
   g_mutex_unlock (&writers_lock);
 }
 
+/* Whether @error says the location is no longer mounted: GVfs says
+ * NOT_MOUNTED while it unmounts, then its back end is gone from the bus. */
+static gboolean
+is_mount_lost (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_MOUNTED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_DBUS_ERROR) ||
+         error->domain == G_DBUS_ERROR;
+}
+
 static gboolean
 prefix_error (GError     **error,
               GError      *local_error,
@@ -66,8 +92,107 @@ prefix_error (GError     **error,
 {
   g_autofree char *where = g_file_get_parse_name (file);
 
+  /* Errors of a vanished GVfs back end are D-Bus's: callers get GIO's. */
+  if (local_error->domain == G_DBUS_ERROR)
+    {
+      GError *mapped = g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_MOUNTED,
+                                    "The location is no longer mounted (%s)",
+                                    local_error->message);
+
+      g_error_free (local_error);
+      local_error = mapped;
+    }
   g_propagate_prefixed_error (error, local_error, "%s ‘%s’: ", action, where);
   return FALSE;
+}
+
+typedef struct
+{
+  gboolean  done;
+  GError   *error;
+} MountData;
+
+static void
+mount_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  MountData *data = user_data;
+
+  g_file_mount_enclosing_volume_finish (G_FILE (source), result, &data->error);
+  data->done = TRUE;
+}
+
+/* Mounts the root again, blocking, in a main context of this thread's own.
+ * TRUE if it was mounted, or still is (or is still unmounting). */
+static gboolean
+remount (CkptStorage  *self,
+         gboolean     *out_already,
+         GCancellable *cancellable)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  MountData data = { FALSE, NULL };
+
+  g_main_context_push_thread_default (context);
+  g_file_mount_enclosing_volume (self->root, G_MOUNT_MOUNT_NONE, NULL, cancellable,
+                                 mount_done, &data);
+  while (!data.done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  *out_already = g_error_matches (data.error, G_IO_ERROR, G_IO_ERROR_ALREADY_MOUNTED);
+  if (data.error != NULL && !*out_already)
+    {
+      g_debug ("Cannot mount ‘%s’ again: %s", self->display, data.error->message);
+      g_error_free (data.error);
+      return FALSE;
+    }
+  g_clear_error (&data.error);
+  return TRUE;
+}
+
+#define REMOUNT_PATIENCE (5 * G_TIME_SPAN_SECOND)
+
+/* After a failed call: whether to make it again, because the location was
+ * unmounted under it (its connection dropped) and is mounted again now.
+ * While GVfs still unmounts the old mount, mounting says it is mounted:
+ * then wait a little, for at most REMOUNT_PATIENCE in all (*@since is 0 on
+ * the first call). Clears *@error when it says TRUE. */
+static gboolean
+retry_after_remount (CkptStorage   *self,
+                     GError       **error,
+                     gint64        *since,
+                     GCancellable  *cancellable)
+{
+  gboolean already = FALSE;
+  gint64 now = g_get_monotonic_time ();
+
+  if (*error == NULL || !is_mount_lost (*error))
+    return FALSE;
+  if (*since == 0)
+    *since = now;
+  else if (now - *since > REMOUNT_PATIENCE)
+    return FALSE;
+
+  if (!remount (self, &already, cancellable))
+    return FALSE;
+  if (already)
+    g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+  g_clear_error (error);
+  return TRUE;
+}
+
+static GFileEnumerator *
+enumerate_root (CkptStorage   *self,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  return g_file_enumerate_children (self->root,
+                                    G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                    G_FILE_ATTRIBUTE_STANDARD_TYPE ","
+                                    G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                    G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                    cancellable, error);
 }
 
 static gint64 *
@@ -80,13 +205,11 @@ gio_list (CkptStorage     *self,
   g_autoptr(GArray) rounds = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GFileEnumerator) enumerator = NULL;
   GError *local_error = NULL;
+  gint64 since = 0;
 
-  enumerator = g_file_enumerate_children (self->root,
-                                          G_FILE_ATTRIBUTE_STANDARD_NAME ","
-                                          G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                          G_FILE_ATTRIBUTE_TIME_MODIFIED,
-                                          G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
-                                          cancellable, &local_error);
+  do
+    enumerator = enumerate_root (self, cancellable, &local_error);
+  while (enumerator == NULL && retry_after_remount (self, &local_error, &since, cancellable));
   if (enumerator == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -148,6 +271,7 @@ gio_read (CkptStorage          *self,
   char *contents = NULL;
   gsize length = 0;
   GFileType type;
+  gint64 since = 0;
 
   /* Reading a FIFO or a device would block or never end. */
   type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, cancellable);
@@ -160,13 +284,39 @@ gio_read (CkptStorage          *self,
       return NULL;
     }
 
-  if (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
-    {
-      prefix_error (error, local_error, "Cannot read checkpoint", file);
-      return NULL;
-    }
+  while (!g_file_load_contents (file, cancellable, &contents, &length, NULL, &local_error))
+    if (!retry_after_remount (self, &local_error, &since, cancellable))
+      {
+        prefix_error (error, local_error, "Cannot read checkpoint", file);
+        return NULL;
+      }
 
   return g_bytes_new_take (contents, length);
+}
+
+/* The root exists and is a directory (it is created if missing). */
+static gboolean
+ensure_root (CkptStorage   *self,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  GError *local_error = NULL;
+
+  if (g_file_make_directory_with_parents (self->root, cancellable, &local_error))
+    return TRUE;
+  if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  g_clear_error (&local_error);
+
+  if (g_file_query_file_type (self->root, G_FILE_QUERY_INFO_NONE, cancellable) != G_FILE_TYPE_DIRECTORY)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY, "Not a directory");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static CkptStorageTxn *
@@ -175,32 +325,72 @@ gio_begin (CkptStorage   *self,
            GError       **error)
 {
   g_autofree char *uri = g_file_get_uri (self->root);
+  g_autofree char *lease_name = g_strdup_printf (".%slease", self->prefix);
+  g_autoptr(GFile) lease_dir = g_file_get_child (self->root, lease_name);
   CkptStorageTxn *txn;
+  CkptLease *lease;
   GError *local_error = NULL;
+  gint64 since = 0;
 
-  if (!g_file_make_directory_with_parents (self->root, cancellable, &local_error))
+  while (!ensure_root (self, cancellable, &local_error) &&
+         retry_after_remount (self, &local_error, &since, cancellable))
+    ;
+  if (local_error != NULL)
     {
-      if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        return prefix_error (error, local_error, "Cannot create checkpoint directory", self->root), NULL;
-      g_clear_error (&local_error);
-
-      if (g_file_query_file_type (self->root, G_FILE_QUERY_INFO_NONE, cancellable) != G_FILE_TYPE_DIRECTORY)
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY))
         {
           g_autofree char *where = g_file_get_parse_name (self->root);
 
+          g_error_free (local_error);
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
                        "Checkpoint directory ‘%s’ is not a directory", where);
           return NULL;
         }
+      return prefix_error (error, local_error, "Cannot create checkpoint directory", self->root), NULL;
     }
 
+  /* First among the writers of this process, which then never wait on
+   * each other's lease. */
   if (!writers_acquire (uri, cancellable, error))
     return NULL;
+
+  lease = ckpt_lease_acquire (lease_dir, ckpt_lease_default_timeout (), cancellable, &local_error);
+  if (lease == NULL)
+    {
+      writers_release (uri);
+      if (local_error->domain == G_DBUS_ERROR)
+        return prefix_error (error, local_error, "Cannot take the writer lease of", self->root), NULL;
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
 
   txn = g_new0 (CkptStorageTxn, 1);
   txn->storage = self;
   txn->dir_fd = -1;
+  txn->lease = lease;
   return txn;
+}
+
+static gboolean
+write_all (CkptStorageTxn  *txn,
+           GOutputStream   *stream,
+           GBytes          *bytes,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  gsize size = 0, done = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  while (done < size)
+    {
+      gsize n = MIN (size - done, WRITE_CHUNK);
+
+      if (!ckpt_lease_keep (txn->lease, cancellable, error) ||
+          !g_output_stream_write_all (stream, data + done, n, NULL, cancellable, error))
+        return FALSE;
+      done += n;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -216,6 +406,7 @@ gio_commit (CkptStorageTxn  *txn,
   g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
   g_autoptr(GFile) target = g_file_get_child (self->root, name);
   g_autoptr(GFile) temp = NULL;
+  g_autoptr(GFile) committed = NULL;
   g_autoptr(GFileOutputStream) stream = NULL;
   GError *local_error = NULL;
   int attempt;
@@ -243,27 +434,29 @@ gio_commit (CkptStorageTxn  *txn,
   if (stream == NULL)
     return prefix_error (error, local_error, "Cannot create a temporary file", temp);
 
-  if (!g_output_stream_write_all (G_OUTPUT_STREAM (stream),
-                                  g_bytes_get_data (header, NULL), g_bytes_get_size (header),
-                                  NULL, cancellable, &local_error) ||
-      !g_output_stream_write_all (G_OUTPUT_STREAM (stream),
-                                  g_bytes_get_data (payload, NULL), g_bytes_get_size (payload),
-                                  NULL, cancellable, &local_error) ||
+  if (!write_all (txn, G_OUTPUT_STREAM (stream), header, cancellable, &local_error) ||
+      !write_all (txn, G_OUTPUT_STREAM (stream), payload, cancellable, &local_error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (stream), cancellable, &local_error) ||
+      !ckpt_lease_keep (txn->lease, cancellable, &local_error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &local_error))
     {
       g_output_stream_close (G_OUTPUT_STREAM (stream), NULL, NULL);
       g_file_delete (temp, NULL, NULL);
+      if (local_error->domain == CKPT_ERROR)
+        {
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
       return prefix_error (error, local_error, "Cannot write checkpoint", target);
     }
 
-  /* The point of no return. Without G_FILE_COPY_OVERWRITE the move fails
-   * with G_IO_ERROR_EXISTS rather than replace a checkpoint. */
-  if (!g_file_move (temp, target, G_FILE_COPY_NOFOLLOW_SYMLINKS | G_FILE_COPY_NO_FALLBACK_FOR_MOVE,
-                    NULL, NULL, NULL, &local_error))
+  /* The point of no return. The back ends measured refuse to rename onto an
+   * existing name (see the top of this file). */
+  committed = g_file_set_display_name (temp, name, NULL, &local_error);
+  if (committed == NULL)
     {
       g_file_delete (temp, NULL, NULL);
-      /* Back ends report a lost race differently (GVfs sftp says
+      /* Back ends report a lost race differently (GVfs sftp says FAILED or
        * NOT_SUPPORTED when the server's link() finds the target): if the
        * target is there now, somebody else committed it. */
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS) ||
@@ -291,6 +484,9 @@ gio_remove (CkptStorageTxn  *txn,
   g_autoptr(GFile) file = g_file_get_child (txn->storage->root, name);
   GError *local_error = NULL;
 
+  if (!ckpt_lease_keep (txn->lease, NULL, error))
+    return FALSE;
+
   if (!g_file_delete (file, NULL, &local_error))
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
@@ -309,6 +505,7 @@ gio_end (CkptStorageTxn *txn)
 {
   g_autofree char *uri = g_file_get_uri (txn->storage->root);
 
+  ckpt_lease_release (g_steal_pointer (&txn->lease));
   writers_release (uri);
   g_free (txn);
 }

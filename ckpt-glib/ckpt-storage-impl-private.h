@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "ckpt-lease-private.h"
 #include "ckpt-storage-private.h"
 
 G_BEGIN_DECLS
@@ -73,6 +74,7 @@ struct _CkptStorageTxn
   gboolean     from_cache;
   gboolean     uncertain;  /* something failed: do not trust our listing */
   gboolean     modified;   /* this txn added or removed a directory entry */
+  CkptLease   *lease;      /* generic back end: the writer lease held */
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
