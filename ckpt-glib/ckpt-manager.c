@@ -86,6 +86,7 @@ enum {
   PROP_DURABLE,
   PROP_VERIFY,
   PROP_BUSY,
+  PROP_DURABLE_STORAGE,
   N_PROPS
 };
 
@@ -290,6 +291,9 @@ ckpt_manager_get_property (GObject    *object,
     case PROP_BUSY:
       g_value_set_boolean (value, ckpt_manager_get_busy (self));
       break;
+    case PROP_DURABLE_STORAGE:
+      g_value_set_boolean (value, ckpt_manager_get_durable_storage (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -410,6 +414,10 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * (a crash leaves the old or the new checkpoint, never a torn one), but a
    * power cut may lose the newest checkpoints.
    *
+   * Only a root on a local file system (including kernel mounts such as
+   * NFS) can be flushed: see [property@Ckpt.Manager:durable-storage]. On
+   * other roots this property has no effect.
+   *
    * Since: 1.0
    */
   properties[PROP_DURABLE] =
@@ -448,6 +456,27 @@ ckpt_manager_class_init (CkptManagerClass *klass)
     g_param_spec_boolean ("busy", NULL, NULL,
                           FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * CkptManager:durable-storage: (getter get_durable_storage)
+   *
+   * Whether the storage of [property@Ckpt.Manager:root] can flush a save
+   * to stable storage before the save returns. Saves are durable when both
+   * this and [property@Ckpt.Manager:durable] are set.
+   *
+   * It is set for roots with a local path (local file systems and kernel
+   * mounts such as NFS or CIFS, whose durability is then what the server
+   * gives to `fsync`). It is unset for roots that GVfs serves (`sftp://`,
+   * `dav://`, `smb://`…): GIO has no call to flush a file, and a save
+   * there is on the server when it returns, but possibly only in the
+   * server's memory. See the [remote storage page](remote.html).
+   *
+   * Since: 1.0
+   */
+  properties[PROP_DURABLE_STORAGE] =
+    g_param_spec_boolean ("durable-storage", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -744,6 +773,27 @@ ckpt_manager_set_durable (CkptManager *self,
 }
 
 /**
+ * ckpt_manager_get_durable_storage: (get-property durable-storage)
+ * @self: a manager
+ *
+ * Gets whether the storage of the manager's root can flush saves to
+ * stable storage. Saves are durable when this returns %TRUE and
+ * [property@Ckpt.Manager:durable] is set; see
+ * [property@Ckpt.Manager:durable-storage].
+ *
+ * Returns: whether saves to this root can be durable
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_get_durable_storage (CkptManager *self)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+
+  return self->storage != NULL && ckpt_storage_is_durable (self->storage);
+}
+
+/**
  * ckpt_manager_get_verify: (get-property verify)
  * @self: a manager
  *
@@ -1022,8 +1072,10 @@ ckpt_manager_save_internal (CkptManager          *self,
    * which the next save prunes. */
   apply_retention (txn, params, FALSE, events, NULL, &prune_error);
 
+  /* Not a warning: on network storage this is an expected failure, and a
+   * program running with fatal warnings must not abort for it. */
   if (prune_error != NULL)
-    g_warning ("Checkpoint %" G_GINT64_FORMAT " was saved, but retention failed: %s",
+    g_message ("Checkpoint %" G_GINT64_FORMAT " was saved, but retention failed: %s",
                round_num, prune_error->message);
 
   return TRUE;

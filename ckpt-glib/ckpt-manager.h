@@ -67,6 +67,8 @@ gboolean     ckpt_manager_get_durable             (CkptManager        *self);
 CKPT_AVAILABLE_IN_1_0
 void         ckpt_manager_set_durable             (CkptManager        *self,
                                                    gboolean            durable);
+CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_get_durable_storage     (CkptManager        *self);
 
 CKPT_AVAILABLE_IN_1_0
 gboolean     ckpt_manager_get_verify              (CkptManager        *self);

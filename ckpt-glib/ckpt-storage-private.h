@@ -39,6 +39,10 @@ CkptStorage *ckpt_storage_new           (GFile             *root,
                                          CkptStorageFlags   flags);
 void         ckpt_storage_free          (CkptStorage       *self);
 
+/* Whether a save can be flushed to stable storage before it returns: the
+ * local back end fsyncs, GIO has no such call. */
+gboolean     ckpt_storage_is_durable    (CkptStorage       *self);
+
 /* The rounds present, ascending. A missing root is empty, not an error.
  * Never NULL on success (an empty array has *n_rounds == 0). */
 gint64      *ckpt_storage_list          (CkptStorage       *self,

@@ -188,6 +188,14 @@ ckpt_storage_free (CkptStorage *self)
   g_free (self);
 }
 
+gboolean
+ckpt_storage_is_durable (CkptStorage *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->vfuncs == &ckpt_storage_local_vfuncs;
+}
+
 gint64 *
 ckpt_storage_list (CkptStorage   *self,
                    gsize         *n_rounds,

@@ -2088,8 +2088,21 @@ test_not_durable (Fixture       *f,
   gint64 round_num = -2;
   gint64 r;
 
+  /* Local files can be flushed; GIO's generic operations cannot. */
+  g_assert_cmpint (ckpt_manager_get_durable_storage (mgr), ==,
+                   !(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC));
+  {
+    gboolean durable_storage = FALSE;
+
+    g_object_get (mgr, "durable-storage", &durable_storage, NULL);
+    g_assert_cmpint (durable_storage, ==, ckpt_manager_get_durable_storage (mgr));
+  }
+
   ckpt_manager_set_durable (mgr, FALSE);
   g_assert_false (ckpt_manager_get_durable (mgr));
+  /* A property of the storage, not of the setting. */
+  g_assert_cmpint (ckpt_manager_get_durable_storage (mgr), ==,
+                   !(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC));
   for (r = 1; r <= 4; r++)
     save_ok (mgr, make_state (r), r);
   assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");

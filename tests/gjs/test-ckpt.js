@@ -230,6 +230,8 @@ test('construction with new_for_path: properties and defaults', () => {
     assertEqual(mgr.keep_total, 3, 'keep_total');
     assertEqual(mgr.get_keep_first(), false, 'get_keep_first');
     assertEqual(mgr.get_durable(), true, 'get_durable');
+    assertEqual([mgr.get_durable_storage(), mgr.durableStorage], [true, true],
+        'get_durable_storage: a local root can be flushed');
     assertEqual([mgr.get_verify(), mgr.verify], [true, true], 'get_verify');
     assertEqual(mgr.get_busy(), false, 'get_busy');
     assertEqual(mgr.busy, false, 'busy');

@@ -95,6 +95,9 @@ class ConstructionTests(ManagerTestCase):
         self.assertEqual(mgr.props.keep_total, Ckpt.MANAGER_DEFAULT_KEEP_TOTAL)
         self.assertTrue(mgr.props.keep_first)
         self.assertTrue(mgr.props.durable)
+        # A local root can be flushed to stable storage.
+        self.assertTrue(mgr.props.durable_storage)
+        self.assertTrue(mgr.get_durable_storage())
 
     def test_keyword_root_as_path(self):
         for root in (self.root, pathlib.Path(self.root)):

@@ -599,7 +599,7 @@ run_one_fault (Fixture     *f,
   before = prepare_root (f, warm, &mgr);
 
   if (outcome == OUTCOME_WARN)
-    g_test_expect_message ("Ckpt", G_LOG_LEVEL_WARNING, RETENTION_WARNING);
+    g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
 
   ckpt_fault_arm (points, nth, err);
   ok = ckpt_manager_save (mgr, make_state (4), 4, NULL, &error);
@@ -753,7 +753,7 @@ test_all_points (Fixture       *f,
    * (counted, checked to be at most one per save) instead of expecting
    * them. Any other warning still aborts. */
   old_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  handler = g_log_set_handler ("Ckpt", G_LOG_LEVEL_WARNING, count_retention_warning, NULL);
+  handler = g_log_set_handler ("Ckpt", G_LOG_LEVEL_MESSAGE, count_retention_warning, NULL);
 
   for (warm = FALSE; warm <= TRUE; warm++)
     {
@@ -945,7 +945,7 @@ test_prune_interrupted (Fixture       *f,
         reset_root (f);
         mgr = new_manager (f, 3, TRUE);
         if (outcome == OUTCOME_WARN)
-          g_test_expect_message ("Ckpt", G_LOG_LEVEL_WARNING, RETENTION_WARNING);
+          g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
         ckpt_fault_arm (CKPT_FAULT_UNLINK, nth, fault_errnos[e]);
         ok = ckpt_manager_save (mgr, make_state (11), 11, NULL, &error);
         g_assert_true (ckpt_fault_fired ());
@@ -983,7 +983,7 @@ test_prune_interrupted (Fixture       *f,
 
       reset_root (f);
       mgr = new_manager (f, 3, TRUE);
-      g_test_expect_message ("Ckpt", G_LOG_LEVEL_WARNING, RETENTION_WARNING);
+      g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
       ckpt_fault_arm (CKPT_FAULT_READDIR, 1, fault_errnos[e]);
       g_assert_true (ckpt_manager_save (mgr, make_state (11), 11, NULL, &error));
       g_assert_true (ckpt_fault_fired ());

@@ -176,6 +176,7 @@ void case_construction () throws GLib.Error {
     check (m.get_keep_total () == 3 && m.keep_total == 3, "keep_total");
     check (!m.get_keep_first () && !m.keep_first, "keep_first");
     check (m.get_durable () && m.durable, "durable default");
+    check (m.get_durable_storage () && m.durable_storage, "durable_storage of a local root");
     check (m.get_verify () && m.verify, "verify default");
     check (!m.get_busy () && !m.busy, "busy");
 
