@@ -302,6 +302,10 @@ ensure_root (CkptStorage   *self,
 {
   GError *local_error = NULL;
 
+  /* Usually there: one request (and no change refused by a read-only
+   * server for a root that exists). */
+  if (g_file_query_file_type (self->root, G_FILE_QUERY_INFO_NONE, cancellable) == G_FILE_TYPE_DIRECTORY)
+    return TRUE;
   if (g_file_make_directory_with_parents (self->root, cancellable, &local_error))
     return TRUE;
   if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))

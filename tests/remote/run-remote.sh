@@ -356,6 +356,9 @@ accesslog.format = "%{%s}t %r %>s %b %Dus port=%{remote}p overwrite=%{Overwrite}
 webdav.activate = "enable"
 webdav.is-readonly = "disable"
 webdav.sqlite-db-name = "$scratch/etc/webdav.sqlite"
+\$HTTP["url"] =~ "^/readonly(/|\$)" {
+  webdav.is-readonly = "enable"
+}
 EOF
   if ! "$lighttpd" -tt -f "$scratch/etc/lighttpd.conf" >"$scratch/log/lighttpd-check.log" 2>&1; then
     if grep -q mod_webdav "$scratch/log/lighttpd-check.log"; then
@@ -401,6 +404,10 @@ export CKPT_REMOTE_SFTP_MOUNT="sftp://ckpt-test$scratch/sftp"
 export CKPT_REMOTE_SFTP_URI="sftp://ckpt-test$scratch/sftp/runs"
 export CKPT_REMOTE_DAV_MOUNT="dav://127.0.0.1:$dav_port/"
 export CKPT_REMOTE_DAV_URI="dav://127.0.0.1:$dav_port/runs"
+# The same directory, read-only: lighttpd refuses every change under
+# /readonly (a symbolic link to runs on the server).
+ln -s runs "$scratch/dav/readonly"
+export CKPT_REMOTE_DAV_READONLY_URI="dav://127.0.0.1:$dav_port/readonly"
 # For the server-gone tests: stop lighttpd, and start it again (it
 # daemonizes and rewrites its pid file); each returns once the port is
 # closed, or answers.

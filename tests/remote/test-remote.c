@@ -1186,6 +1186,71 @@ test_writers_retention (Fixture       *f,
   saved_free (saved);
 }
 
+/* A root the server refuses to change (WebDAV under /readonly, the same
+ * directory as the writable root): loads work, a save and a prune fail
+ * with a G_IO_ERROR naming the root, and nothing is left behind. */
+static void
+test_read_only (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(CkptManager) mgr = NULL;
+  g_autoptr(CkptManager) ro = NULL;
+  g_autoptr(GFile) ro_base = NULL;
+  g_autoptr(GFile) ro_root = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *pruned = NULL;
+  gsize n_pruned = 0;
+  g_autofree char *basename = NULL;
+  g_autofree char *where = NULL;
+  const char *ro_uri;
+  gboolean ok;
+
+  if (!have_root (f))
+    return;
+  ro_uri = g_getenv ("CKPT_REMOTE_DAV_READONLY_URI");
+  if (!g_str_equal (f->backend->name, "dav") || ro_uri == NULL)
+    {
+      /* The sftp server runs as the test's user, root in CI: it can write
+       * anywhere. */
+      g_test_skip ("no read-only location on this server");
+      return;
+    }
+
+  mgr = new_manager (f, 1, FALSE);
+  save_ok (mgr, f->backend->name, 1);
+
+  ro_base = g_file_new_for_uri (ro_uri);
+  basename = g_file_get_basename (f->root);
+  ro_root = g_file_get_child (ro_base, basename);
+  ro = ckpt_manager_new (ro_root, NULL, 1, FALSE, &error);
+  g_assert_no_error (error);
+  load_ok (ro, f->backend->name, 1);
+  assert_rounds (ro, "1");
+
+  where = g_file_get_parse_name (ro_root);
+  ok = ckpt_manager_save (ro, make_state (f->backend->name, 2, STATE_SIZE), 2, NULL, &error);
+  g_test_message ("Save to a read-only root: %s %d: %s",
+                  error != NULL ? g_quark_to_string (error->domain) : "(none)",
+                  error != NULL ? error->code : 0, error != NULL ? error->message : "");
+  g_assert_false (ok);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (G_IO_ERROR));
+  if (strstr (error->message, where) == NULL)
+    g_error ("The error does not name ‘%s’: %s", where, error->message);
+  g_clear_error (&error);
+
+  /* Even with nothing to prune, it takes the lease, which it cannot. */
+  pruned = ckpt_manager_prune (ro, FALSE, &n_pruned, NULL, &error);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (G_IO_ERROR));
+  g_assert_null (pruned);
+  g_clear_error (&error);
+
+  /* The writable root never saw any of it. */
+  assert_remote_names (f, "ckpt_1");
+  load_ok (mgr, f->backend->name, 1);
+}
+
 /* A lease left by a writer that died (its token never changes) is taken
  * over after the timeout, and leaves nothing behind. */
 static void
@@ -1370,6 +1435,7 @@ main (int   argc,
       ADD ("many-saves", test_many_saves);
       ADD ("writers", test_writers);
       ADD ("writers-retention", test_writers_retention);
+      ADD ("read-only", test_read_only);
       ADD ("stale-lease", test_stale_lease);
       ADD ("live-lease", test_live_lease);
       ADD ("server-gone", test_server_gone);
