@@ -315,9 +315,9 @@ ckpt_lease_acquire (GFile         *dir,
   for (;;)
     {
       g_autoptr(GPtrArray) names = NULL;
+      g_autoptr(GPtrArray) leftovers = NULL;
       g_autofree char *listing = NULL;
       GError *local_error = NULL;
-      gboolean own = FALSE;
       gint64 now;
       guint i;
 
@@ -348,14 +348,18 @@ ckpt_lease_acquire (GFile         *dir,
           continue;
         }
 
+      /* Only this process's own leftovers go at once, never another's
+       * token beside them. */
+      leftovers = g_ptr_array_new ();
       for (i = 0; i < names->len; i++)
-        own = own || is_own_leftover (dir, g_ptr_array_index (names, i));
+        if (is_own_leftover (dir, g_ptr_array_index (names, i)))
+          g_ptr_array_add (leftovers, g_ptr_array_index (names, i));
 
       now = g_get_monotonic_time ();
       listing = join_names (names);
-      if (own)
+      if (leftovers->len > 0)
         {
-          take_over (dir, names, cancellable);
+          take_over (dir, leftovers, cancellable);
           g_clear_pointer (&seen, g_free);
           continue;
         }
