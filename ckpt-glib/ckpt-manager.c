@@ -1002,16 +1002,19 @@ ckpt_manager_save_internal (CkptManager          *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* Serialise and checksum before taking the writer lock. */
+  /* Serialise before taking the writer lock. The storage computes the
+   * checksum: a large payload is hashed on a second thread while it is
+   * written, rather than in a pass of its own before. */
   ckpt_format_encode (state, round_num, g_get_real_time (), NULL,
-                      CKPT_FORMAT_ENCODE_NONE, &header, &payload);
+                      CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
 
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
     return FALSE;
 
-  if (!ckpt_storage_txn_commit (txn, round_num, header, payload, params->durable,
-                                cancellable, error))
+  if (!ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+                                     CKPT_STORAGE_COMMIT_SEAL, params->durable,
+                                     cancellable, error))
     return FALSE;
 
   ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);

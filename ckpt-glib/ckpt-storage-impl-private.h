@@ -76,6 +76,14 @@ struct _CkptStorageTxn
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
+/* The local commit, sealing the header itself (CKPT_STORAGE_COMMIT_SEAL). */
+gboolean ckpt_storage_local_commit_sealing (CkptStorageTxn  *txn,
+                                            gint64           round_num,
+                                            GBytes          *header,
+                                            GBytes          *payload,
+                                            gboolean         durable,
+                                            GCancellable    *cancellable,
+                                            GError         **error);
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 
 /* Sorts and hands over @rounds as a plain array; never NULL. */

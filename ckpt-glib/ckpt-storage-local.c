@@ -47,6 +47,7 @@
 
 #include "ckpt-error.h"
 #include "ckpt-fault-private.h"
+#include "ckpt-format-private.h"
 #include "ckpt-storage-impl-private.h"
 
 /* Fault injection (tests): fails the call with the injected errno. */
@@ -543,6 +544,72 @@ have_proc_fd (void)
   return result == 1;
 }
 
+/* Sealing a large payload: a second thread computes the checksum while
+ * this one writes (both only read the payload), and the checksum field is
+ * written last, before the fsync. The file has no name until linkat(), so
+ * nobody can see it before it is complete and flushed. */
+#define HASH_CHUNK (4 * 1024 * 1024)
+
+typedef struct
+{
+  GBytes  *header;
+  GBytes  *payload;
+  int      abort;     /* atomic: the write failed, stop hashing */
+  gboolean done;
+  guint64  digest;
+} HashJob;
+
+static gpointer
+hash_thread (gpointer data)
+{
+  HashJob *job = data;
+  gsize header_size, payload_size, offset;
+  const guint8 *header = g_bytes_get_data (job->header, &header_size);
+  const guint8 *payload = g_bytes_get_data (job->payload, &payload_size);
+  CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header, header_size);
+
+  for (offset = 0; offset < payload_size; offset += HASH_CHUNK)
+    {
+      if (g_atomic_int_get (&job->abort))
+        {
+          ckpt_format_checksum_free (checksum);
+          return NULL;
+        }
+      ckpt_format_checksum_update (checksum, payload + offset,
+                                   MIN ((gsize) HASH_CHUNK, payload_size - offset));
+    }
+  job->digest = ckpt_format_checksum_finish (checksum);
+  job->done = TRUE;
+  return NULL;
+}
+
+/* Stores @digest in the checksum field of the file. Returns 0 or an errno
+ * value. */
+static int
+write_checksum (int     fd,
+                guint64 digest)
+{
+  guint64 le = GUINT64_TO_LE (digest);
+  ssize_t n;
+
+  do
+    n = INJECT (CKPT_FAULT_WRITE, pwrite (fd, &le, sizeof le, CKPT_FORMAT_OFFSET_CHECKSUM));
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return errno;
+  return n == (ssize_t) sizeof le ? 0 : EIO;
+}
+
+static gboolean
+local_commit_full (CkptStorageTxn  *txn,
+                   gint64           round_num,
+                   GBytes          *header,
+                   GBytes          *payload,
+                   gboolean         seal,
+                   gboolean         durable,
+                   GCancellable    *cancellable,
+                   GError         **error);
+
 static gboolean
 local_commit (CkptStorageTxn  *txn,
               gint64           round_num,
@@ -552,9 +619,37 @@ local_commit (CkptStorageTxn  *txn,
               GCancellable    *cancellable,
               GError         **error)
 {
+  return local_commit_full (txn, round_num, header, payload, FALSE, durable, cancellable, error);
+}
+
+gboolean
+ckpt_storage_local_commit_sealing (CkptStorageTxn  *txn,
+                                   gint64           round_num,
+                                   GBytes          *header,
+                                   GBytes          *payload,
+                                   gboolean         durable,
+                                   GCancellable    *cancellable,
+                                   GError         **error)
+{
+  return local_commit_full (txn, round_num, header, payload, TRUE, durable, cancellable, error);
+}
+
+static gboolean
+local_commit_full (CkptStorageTxn  *txn,
+                   gint64           round_num,
+                   GBytes          *header,
+                   GBytes          *payload,
+                   gboolean         seal,
+                   gboolean         durable,
+                   GCancellable    *cancellable,
+                   GError         **error)
+{
   CkptStorage *self = txn->storage;
   g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
   g_autofree char *temp_name = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  HashJob job = { NULL, };
+  GThread *hasher = NULL;
   struct stat st;
   int fd = -1, err;
 
@@ -591,6 +686,27 @@ local_commit (CkptStorageTxn  *txn,
         return set_errno_error (error, errno, "Cannot create a temporary file in", self->root_path, NULL);
     }
 
+  /* Large payloads: hash on a second thread while writing; small ones (or
+   * when no thread can be had) are hashed here, before the write, and the
+   * header goes out complete. */
+  if (seal && g_bytes_get_size (payload) >= ckpt_storage_get_parallel_min ())
+    {
+      job.header = header;
+      job.payload = payload;
+      hasher = g_thread_try_new ("ckpt-checksum", hash_thread, &job, NULL);
+    }
+  if (seal && hasher == NULL)
+    {
+      gsize header_size, payload_size;
+      const guint8 *header_data = g_bytes_get_data (header, &header_size);
+      const guint8 *payload_data = g_bytes_get_data (payload, &payload_size);
+      CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header_data, header_size);
+
+      ckpt_format_checksum_update (checksum, payload_data, payload_size);
+      sealed = ckpt_format_header_with_checksum (header, ckpt_format_checksum_finish (checksum));
+      header = sealed;
+    }
+
   /* Reserve the space first: the file system allocates it in one go
    * (about 10% faster for large files here), and a full disk fails before
    * any data is written. Not every file system can. */
@@ -600,6 +716,14 @@ local_commit (CkptStorageTxn  *txn,
     err = ENOSPC;
   else
     err = write_all (fd, header, payload, cancellable);
+  if (hasher != NULL)
+    {
+      if (err != 0)
+        g_atomic_int_set (&job.abort, TRUE);
+      g_thread_join (hasher);
+      if (err == 0)
+        err = job.done ? write_checksum (fd, job.digest) : EIO;
+    }
   if (err == 0 && durable && INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)
     err = errno;
   if (err == 0 && g_cancellable_is_cancelled (cancellable))

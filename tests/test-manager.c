@@ -24,6 +24,7 @@
 
 #include "ckpt-manager-private.h"
 #include "ckpt-format-private.h"
+#include "ckpt-storage-private.h"
 
 /* The type of make_state(). */
 #define STATE_TYPE "(sxada{sv}(ii)ab)"
@@ -3139,6 +3140,27 @@ static const struct
   { "generic", CKPT_STORAGE_FLAGS_FORCE_GENERIC },
 };
 
+/* The same with every payload above the threshold of the two-thread paths
+ * (saves hash on a second thread while writing; verified loads read ahead
+ * on a second thread), whatever its size. */
+static void
+test_roundtrip_parallel (Fixture       *f,
+                         gconstpointer  data)
+{
+  ckpt_storage_set_parallel_min (1);
+  test_roundtrip (f, data);
+  ckpt_storage_set_parallel_min (0);
+}
+
+static void
+test_bit_flips_parallel (Fixture       *f,
+                         gconstpointer  data)
+{
+  ckpt_storage_set_parallel_min (1);
+  test_bit_flips (f, data);
+  ckpt_storage_set_parallel_min (0);
+}
+
 static const struct
 {
   const char *name;
@@ -3151,6 +3173,7 @@ static const struct
   { "retention-table", test_retention_table },
   { "exists", test_exists },
   { "roundtrip", test_roundtrip },
+  { "roundtrip-parallel", test_roundtrip_parallel },
   { "floating", test_floating },
   { "not-found", test_not_found },
   { "latest-empty", test_latest_empty },
@@ -3158,6 +3181,7 @@ static const struct
   { "type-mismatch", test_type_mismatch },
   { "signals", test_signals },
   { "bit-flips", test_bit_flips },
+  { "bit-flips-parallel", test_bit_flips_parallel },
   { "truncations", test_truncations },
   { "corrupt-newest", test_corrupt_newest },
   { "renamed", test_renamed },
