@@ -116,6 +116,11 @@ gsize        ckpt_storage_get_parallel_min (void);
 gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
                                          gsize             *n_rounds,
                                          GError           **error);
+/* The same listing, borrowed from @txn (no copy; local roots keep it
+ * between saves): valid until the next call on @txn. NULL on error. */
+const gint64 *ckpt_storage_txn_peek     (CkptStorageTxn    *txn,
+                                         gsize             *n_rounds,
+                                         GError           **error);
 gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,
                                          gint64             round_num,
                                          GError           **error);

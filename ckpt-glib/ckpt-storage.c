@@ -328,6 +328,23 @@ ckpt_storage_txn_list (CkptStorageTxn  *txn,
   return txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
 }
 
+const gint64 *
+ckpt_storage_txn_peek (CkptStorageTxn  *txn,
+                       gsize           *n_rounds,
+                       GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, NULL);
+  g_return_val_if_fail (n_rounds != NULL, NULL);
+
+  *n_rounds = 0;
+  if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
+    return ckpt_storage_local_peek (txn, n_rounds, error);
+
+  g_clear_pointer (&txn->peeked, g_free);
+  txn->peeked = txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
+  return txn->peeked;
+}
+
 gboolean
 ckpt_storage_txn_remove (CkptStorageTxn  *txn,
                          gint64           round_num,
@@ -362,5 +379,6 @@ ckpt_storage_txn_free (CkptStorageTxn *txn)
 {
   if (txn == NULL)
     return;
+  g_clear_pointer (&txn->peeked, g_free);
   txn->storage->vfuncs->end (txn);
 }
