@@ -103,10 +103,9 @@ gboolean     ckpt_storage_txn_commit_full (CkptStorageTxn        *txn,
                                            GError               **error);
 
 /* Payloads of at least this many bytes are checksummed on a second thread
- * while they are written (CKPT_STORAGE_COMMIT_SEAL), and verified loads of
- * files this large read ahead on a second thread; smaller ones do not pay
- * for a thread. Tests lower it to exercise those paths; 0 restores the
- * default. */
+ * while they are written (CKPT_STORAGE_COMMIT_SEAL); smaller ones do not
+ * pay for starting a thread. Tests lower it to exercise that path; 0
+ * restores the default. */
 #define CKPT_STORAGE_DEFAULT_PARALLEL_MIN (8 * 1024 * 1024)
 void         ckpt_storage_set_parallel_min (gsize min_bytes);
 gsize        ckpt_storage_get_parallel_min (void);

@@ -3201,9 +3201,10 @@ static const struct
   { "generic", CKPT_STORAGE_FLAGS_FORCE_GENERIC },
 };
 
-/* The same with every payload above the threshold of the two-thread paths
- * (saves hash on a second thread while writing; verified loads read ahead
- * on a second thread), whatever its size. */
+/* The same with every payload above the threshold of the two-thread save
+ * path (the checksum computed on a second thread while the payload is
+ * written, then stored last), whatever its size: the files must load and
+ * verify, and every damaged one must be caught. */
 static void
 test_roundtrip_parallel (Fixture       *f,
                          gconstpointer  data)
