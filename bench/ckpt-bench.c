@@ -16,8 +16,11 @@
  * and more are allocated as numpy allocates them (see program_init ()).
  *
  * Rows, for tool "ckpt" (public API only) and tool "limit" (plain POSIX):
- *   save_durable    ckpt: build the GVariant from the program's data +
- *                   ckpt_manager_save (durable); limit: write the state's
+ *   save_durable    ckpt: ckpt_manager_save (durable) of a GVariant freshly
+ *                   built from the program's data (built untimed, a new one
+ *                   for every sample, not yet serialised: the save pays for
+ *                   serialising it, as torch.save pays for pickling the
+ *                   dict it is given); limit: write the state's
  *                   serialised bytes to a temp file, fsync, rename, fsync
  *                   the directory; tool "limit-falloc": the same with
  *                   fallocate (FALLOC_FL_KEEP_SIZE) first, as numpy.save does
@@ -38,8 +41,10 @@
  * before every load of an array the process touches and frees memory of the
  * state's size (untimed; see prime_memory ()): on this VM, first touches of
  * pages freed long ago cost ~6x more, and this keeps that cost from falling
- * on whichever row happens to run first. Extra info rows for trees: "build"
- * and "serialise", the part of a ckpt-glib save spent in GLib.
+ * on whichever row happens to run first. Extra info rows for trees:
+ * "build", what building the GVariant from the program's data costs (not in
+ * the save rows: the peers too are given a state already built), and
+ * "serialise", the part of a ckpt-glib save spent in GLib serialising it.
  *
  * With --kept N,…: durable saves of nested-1k with keep_total = N into a root
  * that already holds N checkpoints, against a plain durable write into a
@@ -471,8 +476,8 @@ op_ckpt_save (Bench    *b,
   double t0, t1;
 
   ckpt_manager_set_durable (b->manager, durable);
-  t0 = now ();
   state = program_build (&b->program);
+  t0 = now ();
   if (!ckpt_manager_save (b->manager, state, round_num, NULL, &error))
     g_error ("save: %s", error->message);
   t1 = now ();
@@ -691,8 +696,9 @@ run_unit (Bench      *b,
     }
 }
 
-/* For trees: what a save spends in GLib before any I/O, building the
- * GVariant from the program's data and serialising it (info rows). */
+/* For trees (info rows): building the GVariant from the program's data
+ * (not part of the save rows) and serialising it (part of them: what
+ * ckpt_manager_save () spends in GLib before any I/O). */
 static void
 time_build (Bench *b)
 {
@@ -774,8 +780,8 @@ kept_ckpt_save (CkptManager *manager,
   GVariant *state;
   double t0, t1;
 
-  t0 = now ();
   state = program_build (p);
+  t0 = now ();
   if (!ckpt_manager_save (manager, state, round_num, NULL, &error))
     g_error ("save: %s", error->message);
   t1 = now ();

@@ -25,9 +25,9 @@ SECTIONS = [
     ("Save, durable (temp file, fsync, rename/link, fsync dir)", [
         ("limit", "save_durable", "limit: write+fsync+rename+fsync dir"),
         ("limit-falloc", "save_durable", "limit, fallocate first (as numpy)"),
-        ("ckpt", "save_durable", "ckpt-glib save"),
-        ("ckpt", "build", "  of which GLib: build the tree"),
+        ("ckpt", "save_durable", "ckpt-glib save (of a built GVariant)"),
         ("ckpt", "serialise", "  of which GLib: serialise it"),
+        ("ckpt", "build", "GLib: build the tree (not in the save)"),
         ("numpy", "save_durable", "numpy.save (savez for trees)"),
         ("torch", "save_durable", "torch.save"),
         ("pickle", "save_durable", "pickle.dump, protocol 5"),

@@ -32,6 +32,11 @@ typedef enum
   /* Write the payload and metadata in the byte order opposite to the host's
    * (only used to make test fixtures). */
   CKPT_FORMAT_ENCODE_BYTESWAP = 1 << 0,
+  /* Leave the header's checksum field zero: the writer computes the
+   * checksum itself (ckpt_format_checksum_*(), e.g. while it writes the
+   * payload) and stores it at CKPT_FORMAT_OFFSET_CHECKSUM before the file
+   * is made visible. */
+  CKPT_FORMAT_ENCODE_NO_CHECKSUM = 1 << 1,
 } CkptFormatEncodeFlags;
 
 typedef enum
@@ -56,6 +61,25 @@ typedef struct
 } CkptFormatHeader;
 
 void       ckpt_format_header_clear   (CkptFormatHeader      *header);
+
+/* The checksum of a file, in pieces: begin with the whole header (its
+ * checksum field is skipped, whatever it holds), feed the payload in file
+ * order in as many pieces as wanted, then finish (which frees the state).
+ * The result is what belongs at CKPT_FORMAT_OFFSET_CHECKSUM. */
+typedef struct _CkptFormatChecksum CkptFormatChecksum;
+
+CkptFormatChecksum *ckpt_format_checksum_begin  (const guint8        *header,
+                                                 gsize                header_size);
+void                ckpt_format_checksum_update (CkptFormatChecksum  *checksum,
+                                                 const guint8        *data,
+                                                 gsize                size);
+guint64             ckpt_format_checksum_finish (CkptFormatChecksum  *checksum);
+/* Frees an unfinished checksum (a write that failed). */
+void                ckpt_format_checksum_free   (CkptFormatChecksum  *checksum);
+
+/* A copy of @header with @checksum stored in its checksum field. */
+GBytes    *ckpt_format_header_with_checksum (GBytes                *header,
+                                             guint64                checksum);
 
 /* Encodes @state (any GVariant; floating references are sunk) as a checkpoint
  * of @round_num. The result is two pieces to be written one after the other:

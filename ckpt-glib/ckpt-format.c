@@ -51,6 +51,65 @@ host_byte_order (void)
   return G_BYTE_ORDER == G_LITTLE_ENDIAN ? 'l' : 'B';
 }
 
+struct _CkptFormatChecksum
+{
+  XXH3_state_t *state;
+};
+
+CkptFormatChecksum *
+ckpt_format_checksum_begin (const guint8 *header,
+                            gsize         header_size)
+{
+  CkptFormatChecksum *checksum;
+
+  g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (header_size >= CKPT_FORMAT_OFFSET_CHECKSUM + 8, NULL);
+
+  checksum = g_new (CkptFormatChecksum, 1);
+  checksum->state = XXH3_createState ();
+  if (checksum->state == NULL)
+    g_error ("ckpt-glib: out of memory allocating a checksum state");
+
+  /* [0, 40) and [48, header_size): everything but the checksum field. */
+  XXH3_64bits_reset_withSeed (checksum->state, CKPT_FORMAT_CHECKSUM_SEED);
+  XXH3_64bits_update_dispatch (checksum->state, header, CKPT_FORMAT_OFFSET_CHECKSUM);
+  XXH3_64bits_update_dispatch (checksum->state, header + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
+                               header_size - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
+  return checksum;
+}
+
+void
+ckpt_format_checksum_update (CkptFormatChecksum *checksum,
+                             const guint8       *data,
+                             gsize               size)
+{
+  g_return_if_fail (checksum != NULL);
+
+  if (size > 0)
+    XXH3_64bits_update_dispatch (checksum->state, data, size);
+}
+
+void
+ckpt_format_checksum_free (CkptFormatChecksum *checksum)
+{
+  if (checksum == NULL)
+    return;
+  XXH3_freeState (checksum->state);
+  g_free (checksum);
+}
+
+guint64
+ckpt_format_checksum_finish (CkptFormatChecksum *checksum)
+{
+  guint64 digest;
+
+  g_return_val_if_fail (checksum != NULL, 0);
+
+  digest = XXH3_64bits_digest (checksum->state);
+  ckpt_format_checksum_free (checksum);
+  return digest;
+}
+
 /* XXH3-64 over [0, 40) and [48, header_size) of @header, then @payload. */
 static guint64
 compute_checksum (const guint8 *header,
@@ -58,22 +117,25 @@ compute_checksum (const guint8 *header,
                   const guint8 *payload,
                   gsize         payload_size)
 {
-  XXH3_state_t *state = XXH3_createState ();
-  guint64 digest;
+  CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header, header_size);
 
-  if (state == NULL)
-    g_error ("ckpt-glib: out of memory allocating a checksum state");
+  ckpt_format_checksum_update (checksum, payload, payload_size);
+  return ckpt_format_checksum_finish (checksum);
+}
 
-  XXH3_64bits_reset_withSeed (state, CKPT_FORMAT_CHECKSUM_SEED);
-  XXH3_64bits_update_dispatch (state, header, CKPT_FORMAT_OFFSET_CHECKSUM);
-  XXH3_64bits_update_dispatch (state, header + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
-                               header_size - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
-  if (payload_size > 0)
-    XXH3_64bits_update_dispatch (state, payload, payload_size);
-  digest = XXH3_64bits_digest (state);
-  XXH3_freeState (state);
+GBytes *
+ckpt_format_header_with_checksum (GBytes  *header,
+                                  guint64  checksum)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (header, &size);
+  guint8 *copy;
 
-  return digest;
+  g_return_val_if_fail (size >= CKPT_FORMAT_FIXED_HEADER_SIZE, NULL);
+
+  copy = g_memdup2 (data, size);
+  write_u64 (copy + CKPT_FORMAT_OFFSET_CHECKSUM, checksum);
+  return g_bytes_new_take (copy, size);
 }
 
 void
@@ -183,8 +245,9 @@ ckpt_format_encode (GVariant               *state,
     memcpy (header + CKPT_FORMAT_FIXED_HEADER_SIZE,
             g_bytes_get_data (meta_bytes, NULL), meta_size);
 
-  write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM,
-             compute_checksum (header, header_size, payload_data, payload_size));
+  if (!(flags & CKPT_FORMAT_ENCODE_NO_CHECKSUM))
+    write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM,
+               compute_checksum (header, header_size, payload_data, payload_size));
 
   *out_header = g_bytes_new_take (header, header_size);
   *out_payload = g_steal_pointer (&payload);

@@ -949,26 +949,51 @@ describe_root (CkptManager *self)
   return g_file_get_parse_name (self->root);
 }
 
-/* Whether the rounds of @rounds that are not @victims exist. */
+/* Whether the rounds of @rounds that are not @victims exist: the first
+ * and the newest 8 of them, a constant cost whatever the number kept. A
+ * listing that is wrong (a cached one, of a directory changed behind the
+ * cache's back) is wrong about those as likely as about any. */
+#define KEPT_CHECK_NEWEST 8
+
 static gboolean
 kept_exist (CkptStorageTxn *txn,
             const gint64   *rounds,
             gsize           n_rounds,
             GArray         *victims)
 {
-  g_autoptr(GArray) kept = g_array_sized_new (FALSE, FALSE, sizeof (gint64), n_rounds);
-  gsize i, v = 0;
+  gint64 check[1 + KEPT_CHECK_NEWEST];
+  gsize n_check = 0, n_newest = 0, i, v;
 
-  /* Both are ascending. */
-  for (i = 0; i < n_rounds; i++)
+  /* Both are ascending. The first kept: */
+  for (i = 0, v = 0; i < n_rounds; i++)
     {
       if (v < victims->len && g_array_index (victims, gint64, v) == rounds[i])
         v++;
       else
-        g_array_append_val (kept, rounds[i]);
+        {
+          check[n_check++] = rounds[i];
+          break;
+        }
     }
+  /* The newest kept, walking back, after the first one. */
+  for (i = n_rounds, v = victims->len; i > 0 && n_newest < KEPT_CHECK_NEWEST; i--)
+    {
+      gint64 r = rounds[i - 1];
 
-  return ckpt_storage_txn_exists_all (txn, (const gint64 *) (gpointer) kept->data, kept->len);
+      if (n_check > 0 && r <= check[0])
+        break;
+      while (v > 0 && g_array_index (victims, gint64, v - 1) > r)
+        v--;
+      if (v > 0 && g_array_index (victims, gint64, v - 1) == r)
+        continue;
+      n_newest++;
+      check[1 + KEPT_CHECK_NEWEST - n_newest] = r;
+    }
+  if (n_newest > 0)
+    memmove (check + n_check, check + 1 + KEPT_CHECK_NEWEST - n_newest, n_newest * sizeof (gint64));
+  n_check += n_newest;
+
+  return ckpt_storage_txn_exists_all (txn, check, n_check);
 }
 
 /* Retention, under the writer lock of @txn: deletes (or with @dry_run,
@@ -984,12 +1009,13 @@ apply_retention (CkptStorageTxn    *txn,
                  GArray            *out_pruned,
                  GError           **error)
 {
-  g_autofree gint64 *rounds = NULL;
+  const gint64 *rounds;
   g_autoptr(GArray) victims = NULL;
   g_autoptr(GError) remove_error = NULL;
   gsize n_rounds = 0, i;
 
-  rounds = ckpt_storage_txn_list (txn, &n_rounds, error);
+  /* Borrowed from the transaction: no copy of a listing of thousands. */
+  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
   if (rounds == NULL)
     return FALSE;
   victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
@@ -999,13 +1025,14 @@ apply_retention (CkptStorageTxn    *txn,
   if (victims->len > 0 && !kept_exist (txn, rounds, n_rounds, victims))
     {
       ckpt_storage_txn_invalidate (txn);
-      g_clear_pointer (&rounds, g_free);
       g_clear_pointer (&victims, g_array_unref);
-      rounds = ckpt_storage_txn_list (txn, &n_rounds, error);
+      rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
       if (rounds == NULL)
         return FALSE;
       victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
     }
+  /* rounds is not valid any more once something is removed. */
+  rounds = NULL;
 
   for (i = 0; i < victims->len; i++)
     {
@@ -1052,16 +1079,19 @@ ckpt_manager_save_internal (CkptManager          *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* Serialise and checksum before taking the writer lock. */
+  /* Serialise before taking the writer lock. The storage computes the
+   * checksum: a large payload is hashed on a second thread while it is
+   * written, rather than in a pass of its own before. */
   ckpt_format_encode (state, round_num, g_get_real_time (), NULL,
-                      CKPT_FORMAT_ENCODE_NONE, &header, &payload);
+                      CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
 
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
     return FALSE;
 
-  if (!ckpt_storage_txn_commit (txn, round_num, header, payload, params->durable,
-                                cancellable, error))
+  if (!ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+                                     CKPT_STORAGE_COMMIT_SEAL, params->durable,
+                                     cancellable, error))
     return FALSE;
 
   ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);

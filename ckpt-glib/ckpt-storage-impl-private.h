@@ -52,7 +52,9 @@ typedef struct
   guint64  ino;
   gint64   stamp_sec;    /* the directory mtime the last writer set */
   gint64   stamp_nsec;
-  GArray  *rounds;       /* of gint64, ascending */
+  GArray  *rounds;       /* of gint64, ascending from index rounds_head;
+                          * NULL while a transaction has taken it */
+  guint    rounds_head;
 } CkptListingCache;
 
 struct _CkptStorage
@@ -70,7 +72,11 @@ struct _CkptStorageTxn
 {
   CkptStorage *storage;
   int          dir_fd;   /* local back end: the locked root; else -1 */
-  GArray      *rounds;   /* local: the listing as this txn knows it, or NULL */
+  GArray      *rounds;   /* local: the listing as this txn knows it, or NULL;
+                          * the rounds from index rounds_head on (retention
+                          * deletes the oldest: that only moves the head) */
+  guint        rounds_head;
+  gint64      *peeked;   /* ckpt_storage_txn_peek() of other back ends */
   gboolean     from_cache;
   gboolean     uncertain;  /* something failed: do not trust our listing */
   gboolean     modified;   /* this txn added or removed a directory entry */
@@ -78,6 +84,18 @@ struct _CkptStorageTxn
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
+/* ckpt_storage_txn_peek() of the local back end. */
+const gint64 *ckpt_storage_local_peek (CkptStorageTxn  *txn,
+                                       gsize           *n_rounds,
+                                       GError         **error);
+/* The local commit, sealing the header itself (CKPT_STORAGE_COMMIT_SEAL). */
+gboolean ckpt_storage_local_commit_sealing (CkptStorageTxn  *txn,
+                                            gint64           round_num,
+                                            GBytes          *header,
+                                            GBytes          *payload,
+                                            gboolean         durable,
+                                            GCancellable    *cancellable,
+                                            GError         **error);
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 
 /* Sorts and hands over @rounds as a plain array; never NULL. */

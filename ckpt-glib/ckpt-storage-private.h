@@ -86,9 +86,42 @@ gboolean     ckpt_storage_txn_commit    (CkptStorageTxn    *txn,
                                          gboolean           durable,
                                          GCancellable      *cancellable,
                                          GError           **error);
+typedef enum
+{
+  CKPT_STORAGE_COMMIT_NONE = 0,
+  /* The header's checksum field is not filled in (ckpt_format_encode()
+   * with CKPT_FORMAT_ENCODE_NO_CHECKSUM): the storage computes the checksum
+   * and stores it before the file is flushed and linked. A local root
+   * hashes large payloads on a second thread while it writes them. */
+  CKPT_STORAGE_COMMIT_SEAL = 1 << 0,
+} CkptStorageCommitFlags;
+
+/* ckpt_storage_txn_commit() with @flags. */
+gboolean     ckpt_storage_txn_commit_full (CkptStorageTxn        *txn,
+                                           gint64                 round_num,
+                                           GBytes                *header,
+                                           GBytes                *payload,
+                                           CkptStorageCommitFlags flags,
+                                           gboolean               durable,
+                                           GCancellable          *cancellable,
+                                           GError               **error);
+
+/* Payloads of at least this many bytes are checksummed on a second thread
+ * while they are written (CKPT_STORAGE_COMMIT_SEAL); smaller ones do not
+ * pay for starting a thread. Tests lower it to exercise that path; 0
+ * restores the default. */
+#define CKPT_STORAGE_DEFAULT_PARALLEL_MIN (8 * 1024 * 1024)
+void         ckpt_storage_set_parallel_min (gsize min_bytes);
+gsize        ckpt_storage_get_parallel_min (void);
+
 /* Like ckpt_storage_list(), under the lock; also removes stale temp files of
  * dead writers. */
 gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
+                                         gsize             *n_rounds,
+                                         GError           **error);
+/* The same listing, borrowed from @txn (no copy; local roots keep it
+ * between saves): valid until the next call on @txn. NULL on error. */
+const gint64 *ckpt_storage_txn_peek     (CkptStorageTxn    *txn,
                                          gsize             *n_rounds,
                                          GError           **error);
 gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,

@@ -7,7 +7,24 @@
 
 #include <string.h>
 
+#include "ckpt-format-private.h"
 #include "ckpt-storage-impl-private.h"
+
+static gsize parallel_min = 0;   /* 0: the default */
+
+void
+ckpt_storage_set_parallel_min (gsize min_bytes)
+{
+  g_atomic_pointer_set (&parallel_min, min_bytes);
+}
+
+gsize
+ckpt_storage_get_parallel_min (void)
+{
+  gsize min_bytes = (gsize) g_atomic_pointer_get (&parallel_min);
+
+  return min_bytes != 0 ? min_bytes : CKPT_STORAGE_DEFAULT_PARALLEL_MIN;
+}
 
 char *
 ckpt_storage_build_name (const char *prefix,
@@ -259,12 +276,50 @@ ckpt_storage_txn_commit (CkptStorageTxn  *txn,
                          GCancellable    *cancellable,
                          GError         **error)
 {
+  return ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+                                       CKPT_STORAGE_COMMIT_NONE, durable,
+                                       cancellable, error);
+}
+
+gboolean
+ckpt_storage_txn_commit_full (CkptStorageTxn         *txn,
+                              gint64                  round_num,
+                              GBytes                 *header,
+                              GBytes                 *payload,
+                              CkptStorageCommitFlags  flags,
+                              gboolean                durable,
+                              GCancellable           *cancellable,
+                              GError                **error)
+{
+  g_autoptr(GBytes) sealed = NULL;
+
   g_return_val_if_fail (txn != NULL, FALSE);
   g_return_val_if_fail (round_num >= 0, FALSE);
   g_return_val_if_fail (header != NULL && payload != NULL, FALSE);
+  g_return_val_if_fail (g_bytes_get_size (header) >= CKPT_FORMAT_FIXED_HEADER_SIZE, FALSE);
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+
+  if (flags & CKPT_STORAGE_COMMIT_SEAL)
+    {
+      CkptFormatChecksum *checksum;
+      gsize header_size, payload_size;
+      const guint8 *header_data, *payload_data;
+
+      if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
+        return ckpt_storage_local_commit_sealing (txn, round_num, header, payload, durable,
+                                                  cancellable, error);
+
+      /* Other back ends: checksum first, then write as usual. */
+      header_data = g_bytes_get_data (header, &header_size);
+      payload_data = g_bytes_get_data (payload, &payload_size);
+      checksum = ckpt_format_checksum_begin (header_data, header_size);
+      ckpt_format_checksum_update (checksum, payload_data, payload_size);
+      sealed = ckpt_format_header_with_checksum (header, ckpt_format_checksum_finish (checksum));
+      header = sealed;
+    }
+
   return txn->storage->vfuncs->commit (txn, round_num, header, payload, durable,
                                        cancellable, error);
 }
@@ -279,6 +334,23 @@ ckpt_storage_txn_list (CkptStorageTxn  *txn,
 
   *n_rounds = 0;
   return txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
+}
+
+const gint64 *
+ckpt_storage_txn_peek (CkptStorageTxn  *txn,
+                       gsize           *n_rounds,
+                       GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, NULL);
+  g_return_val_if_fail (n_rounds != NULL, NULL);
+
+  *n_rounds = 0;
+  if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
+    return ckpt_storage_local_peek (txn, n_rounds, error);
+
+  g_clear_pointer (&txn->peeked, g_free);
+  txn->peeked = txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
+  return txn->peeked;
 }
 
 gboolean
@@ -315,5 +387,6 @@ ckpt_storage_txn_free (CkptStorageTxn *txn)
 {
   if (txn == NULL)
     return;
+  g_clear_pointer (&txn->peeked, g_free);
   txn->storage->vfuncs->end (txn);
 }

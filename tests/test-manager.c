@@ -24,6 +24,7 @@
 
 #include "ckpt-manager-private.h"
 #include "ckpt-format-private.h"
+#include "ckpt-storage-private.h"
 
 /* The type of make_state(). */
 #define STATE_TYPE "(sxada{sv}(ii)ab)"
@@ -1806,6 +1807,67 @@ test_listing_cache_phantom (Fixture       *f,
   g_assert_finalize_object (mgr);
 }
 
+/* Many pruning saves on one root: the remembered listing drops its oldest
+ * rounds by moving a head index, and gives the space back after 1024 of
+ * them; whatever it does, the listing (remembered or read afresh by a
+ * second manager) stays exactly the directory's, with and without
+ * keep_first. At the end, a kept checkpoint deleted behind the cache's back
+ * (the directory's mtime restored) is noticed before anything is pruned on
+ * the strength of the stale listing. */
+static void
+test_listing_cache_long_run (Fixture       *f,
+                             gconstpointer  data)
+{
+  const gint64 n_saves = 1100;
+  g_autoptr(GVariant) state = g_variant_ref_sink (g_variant_new_parsed ("(int64 1, 'x')"));
+
+  for (int keep_first = 0; keep_first <= 1; keep_first++)
+    {
+      g_autofree char *prefix = g_strdup_printf ("run%d_", keep_first);
+      CkptManager *mgr = new_manager (f, prefix, 3, keep_first);
+      CkptManager *reader = new_manager (f, prefix, 0, FALSE);
+      gint64 r;
+
+      ckpt_manager_set_durable (mgr, FALSE);
+      for (r = 1; r <= n_saves; r++)
+        {
+          save_ok (mgr, state, r);
+          if (r % 250 == 0 || (r >= 1020 && r <= 1035) || r == n_saves)
+            {
+              gint64 expected[3] = { keep_first ? 1 : r - 2, r - 1, r };
+
+              assert_rounds_array (mgr, expected, 3);
+              assert_rounds_array (reader, expected, 3);
+            }
+        }
+
+      /* Round n_saves - 1 disappears; the mtime is put back. */
+      {
+        g_autofree char *name = g_strdup_printf ("%s%" G_GINT64_FORMAT, prefix, n_saves - 1);
+        g_autofree char *path = g_build_filename (f->root_path, name, NULL);
+        struct stat st;
+        struct timespec times[2];
+
+        g_assert_cmpint (stat (f->root_path, &st), ==, 0);
+        g_assert_cmpint (g_unlink (path), ==, 0);
+        times[0] = st.st_atim;
+        times[1] = st.st_mtim;
+        g_assert_cmpint (utimensat (AT_FDCWD, f->root_path, times, 0), ==, 0);
+      }
+      save_ok (mgr, state, n_saves + 1);
+      {
+        /* Kept: 3 of {first or n-2, n, n+1}: nothing is pruned. */
+        gint64 expected[3] = { keep_first ? 1 : n_saves - 2, n_saves, n_saves + 1 };
+
+        assert_rounds_array (mgr, expected, 3);
+        assert_rounds_array (reader, expected, 3);
+      }
+
+      g_assert_finalize_object (reader);
+      g_assert_finalize_object (mgr);
+    }
+}
+
 /* query_info: the header, without the state; verification on demand; the
  * errors of load. */
 static void
@@ -3152,6 +3214,28 @@ static const struct
   { "generic", CKPT_STORAGE_FLAGS_FORCE_GENERIC },
 };
 
+/* The same with every payload above the threshold of the two-thread save
+ * path (the checksum computed on a second thread while the payload is
+ * written, then stored last), whatever its size: the files must load and
+ * verify, and every damaged one must be caught. */
+static void
+test_roundtrip_parallel (Fixture       *f,
+                         gconstpointer  data)
+{
+  ckpt_storage_set_parallel_min (1);
+  test_roundtrip (f, data);
+  ckpt_storage_set_parallel_min (0);
+}
+
+static void
+test_bit_flips_parallel (Fixture       *f,
+                         gconstpointer  data)
+{
+  ckpt_storage_set_parallel_min (1);
+  test_bit_flips (f, data);
+  ckpt_storage_set_parallel_min (0);
+}
+
 static const struct
 {
   const char *name;
@@ -3164,6 +3248,7 @@ static const struct
   { "retention-table", test_retention_table },
   { "exists", test_exists },
   { "roundtrip", test_roundtrip },
+  { "roundtrip-parallel", test_roundtrip_parallel },
   { "floating", test_floating },
   { "not-found", test_not_found },
   { "latest-empty", test_latest_empty },
@@ -3171,6 +3256,7 @@ static const struct
   { "type-mismatch", test_type_mismatch },
   { "signals", test_signals },
   { "bit-flips", test_bit_flips },
+  { "bit-flips-parallel", test_bit_flips_parallel },
   { "truncations", test_truncations },
   { "corrupt-newest", test_corrupt_newest },
   { "renamed", test_renamed },
@@ -3180,6 +3266,7 @@ static const struct
   { "fresh-temp", test_fresh_temp },
   { "listing-cache-sees-changes", test_listing_cache_sees_changes },
   { "listing-cache-phantom", test_listing_cache_phantom },
+  { "listing-cache-long-run", test_listing_cache_long_run },
   { "query-info", test_query_info },
   { "prune", test_prune },
   { "cancelled", test_cancelled },

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include <ckpt-glib/ckpt-glib.h>
+#include "ckpt-fault-private.h"
 #include "ckpt-format-private.h"
 #include "ckpt-storage-private.h"
 
@@ -590,6 +591,101 @@ test_read_identical (Fixture       *f,
   }
 }
 
+/* CKPT_STORAGE_COMMIT_SEAL: the storage fills in the checksum, on a second
+ * thread for payloads of at least ckpt_storage_get_parallel_min () bytes
+ * (lowered here so that every payload takes that path, then the default so
+ * that small ones are hashed before the write). The file must be the very
+ * one ckpt_format_encode () makes with the checksum, and verify. */
+static void
+test_commit_sealed (Fixture       *f,
+                    gconstpointer  data)
+{
+  const gsize n_doubles = 3 * 1024 * 1024 / 8 + 5;
+  g_autofree double *doubles = g_new (double, n_doubles);
+  g_autoptr(GVariant) big = NULL;
+  g_autoptr(GVariant) small = g_variant_ref_sink (g_variant_new_parsed ("{'k': <[1.5, 2.5]>}"));
+  g_autoptr(GVariant) empty = g_variant_ref_sink (g_variant_new_parsed ("@ay []"));
+  g_autoptr(GError) error = NULL;
+  const gsize mins[] = { 1, 0 };
+  gint64 round_num = 0;
+
+  for (gsize i = 0; i < n_doubles; i++)
+    doubles[i] = (double) i * 0.25 - 7.0;
+  big = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, doubles,
+                                                       n_doubles, sizeof (double)));
+
+  for (gsize m = 0; m < G_N_ELEMENTS (mins); m++)
+    {
+      GVariant *states[] = { big, small, empty };
+
+      ckpt_storage_set_parallel_min (mins[m]);
+      for (gsize i = 0; i < G_N_ELEMENTS (states); i++)
+        {
+          g_autoptr(GBytes) header = NULL;
+          g_autoptr(GBytes) payload = NULL;
+          g_autoptr(GBytes) expected = NULL;
+          g_autoptr(GBytes) read_back = NULL;
+          g_autoptr(GVariant) v = NULL;
+          g_autoptr(CkptStorageTxn) txn = NULL;
+
+          round_num++;
+          ckpt_format_encode (states[i], round_num, 1, NULL,
+                              CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
+          /* Unsealed: the checksum field is zero. */
+          g_assert_cmpmem ((const guint8 *) g_bytes_get_data (header, NULL) + CKPT_FORMAT_OFFSET_CHECKSUM,
+                           8, "\0\0\0\0\0\0\0\0", 8);
+          expected = ckpt_format_encode_bytes (states[i], round_num, 1, CKPT_FORMAT_ENCODE_NONE);
+
+          txn = ckpt_storage_begin (f->storage, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_true (ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+                                                       CKPT_STORAGE_COMMIT_SEAL, i != 1,
+                                                       NULL, &error));
+          g_assert_no_error (error);
+          g_clear_pointer (&txn, ckpt_storage_txn_free);
+
+          read_back = ckpt_storage_read (f->storage, round_num, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_true (g_bytes_equal (read_back, expected));
+          v = ckpt_format_decode (read_back, round_num, NULL, CKPT_FORMAT_DECODE_NONE, NULL, &error);
+          g_assert_no_error (error);
+          g_assert_true (g_variant_equal (v, states[i]));
+        }
+    }
+  ckpt_storage_set_parallel_min (0);
+  assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
+
+  /* Local roots: a failure of the payload's write (the first write) or of
+   * the checksum's (the second, on the hashing path) leaves nothing
+   * behind, and the hashing thread is joined. */
+  if (!(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
+    {
+      ckpt_storage_set_parallel_min (1);
+      for (guint nth = 1; nth <= 2; nth++)
+        {
+          g_autoptr(GBytes) header = NULL;
+          g_autoptr(GBytes) payload = NULL;
+          g_autoptr(CkptStorageTxn) txn = NULL;
+          gboolean ok;
+
+          ckpt_format_encode (big, 10 + nth, 1, NULL,
+                              CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
+          txn = ckpt_storage_begin (f->storage, NULL, &error);
+          g_assert_no_error (error);
+          ckpt_fault_arm (CKPT_FAULT_WRITE, nth, ENOSPC);
+          ok = ckpt_storage_txn_commit_full (txn, 10 + nth, header, payload,
+                                             CKPT_STORAGE_COMMIT_SEAL, TRUE, NULL, &error);
+          g_assert_true (ckpt_fault_fired ());
+          ckpt_fault_disarm ();
+          g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+          g_assert_false (ok);
+          g_clear_error (&error);
+        }
+      ckpt_storage_set_parallel_min (0);
+      assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
+    }
+}
+
 static void
 test_read_missing (Fixture       *f,
                    gconstpointer  data)
@@ -1028,6 +1124,7 @@ main (int   argc,
       add_storage_test ("commit-exists", flags, test_commit_exists);
       add_storage_test ("read-identical", flags, test_read_identical);
       add_storage_test ("read-missing", flags, test_read_missing);
+      add_storage_test ("commit-sealed", flags, test_commit_sealed);
       add_storage_test ("remove", flags, test_remove);
       add_storage_test ("stale-temp", flags, test_stale_temp);
       add_storage_test ("foreign-files", flags, test_foreign_files);
