@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <ckpt-glib/ckpt-glib.h>
+#include "ckpt-test-util.h"
 
 typedef struct
 {
@@ -14,29 +15,6 @@ typedef struct
   GFile       *root;
   CkptManager *manager;
 } Fixture;
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFileEnumerator) children = NULL;
-
-  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  if (children != NULL)
-    {
-      GFileInfo *info;
-
-      while ((info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-
-          rm_rf (child);
-          g_object_unref (info);
-        }
-    }
-  g_remove (path);
-}
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -59,7 +37,7 @@ fixture_teardown (Fixture       *fixture,
 {
   if (fixture->manager != NULL)
     g_assert_finalize_object (fixture->manager);
-  rm_rf (fixture->dir);
+  ckpt_test_rm_rf (fixture->dir);
   g_clear_object (&fixture->root);
   g_free (fixture->dir);
 }
@@ -226,7 +204,7 @@ test_overlapping_saves_in_order (Fixture       *fixture,
       g_assert_no_error (error);
     }
   sync_listing = list_dir (sync_dir);
-  rm_rf (sync_dir);
+  ckpt_test_rm_rf (sync_dir);
   async_listing = list_dir (fixture->dir);
   g_assert_cmpstr (async_listing, ==, "ckpt_10 ckpt_8 ckpt_9");
   g_assert_cmpstr (async_listing, ==, sync_listing);

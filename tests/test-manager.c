@@ -25,6 +25,7 @@
 #include "ckpt-manager-private.h"
 #include "ckpt-format-private.h"
 #include "ckpt-storage-private.h"
+#include "ckpt-test-util.h"
 
 /* The type of make_state(). */
 #define STATE_TYPE "(sxada{sv}(ii)ab)"
@@ -46,39 +47,6 @@ typedef struct
   char             *root_path;  /* tmp_path/root, not created beforehand */
   GFile            *root;
 } Fixture;
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      GDir *dir;
-      const char *name;
-
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      if (dir != NULL)
-        {
-          while ((name = g_dir_read_name (dir)) != NULL)
-            {
-              g_autofree char *child = g_build_filename (path, name, NULL);
-
-              rm_rf (child);
-            }
-          g_dir_close (dir);
-        }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_unlink (path);
-    }
-}
 
 static void
 fixture_setup (Fixture       *f,
@@ -105,7 +73,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   if (f->tmp_path != NULL)
-    rm_rf (f->tmp_path);
+    ckpt_test_rm_rf (f->tmp_path);
   g_clear_object (&f->root);
   g_clear_pointer (&f->root_path, g_free);
   g_clear_pointer (&f->tmp_path, g_free);
@@ -2466,7 +2434,7 @@ test_concurrent (Fixture       *f,
   g_assert_finalize_object (mgr);
 
   /* With retention, into a fresh root: the result is as if sequential. */
-  rm_rf (f->root_path);
+  ckpt_test_rm_rf (f->root_path);
   n_saved = n_pruned = 0;
   run_writers (f, 3, TRUE, n_rounds, &n_saved, &n_pruned);
   g_assert_cmpint (n_saved, ==, n_rounds);

@@ -16,39 +16,11 @@
 #include "ckpt-fault-private.h"
 #include "ckpt-format-private.h"
 #include "ckpt-storage-private.h"
+#include "ckpt-test-util.h"
 
 #define PREFIX "ckpt_"
 
 /* ---- helpers ---- */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = NULL;
-      const char *name;
-
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      if (dir != NULL)
-        while ((name = g_dir_read_name (dir)) != NULL)
-          {
-            g_autofree char *child = g_build_filename (path, name, NULL);
-
-            rm_rf (child);
-          }
-      g_rmdir (path);
-    }
-  else
-    {
-      g_unlink (path);
-    }
-}
 
 static int
 compare_strings (gconstpointer a,
@@ -327,7 +299,7 @@ fixture_teardown (Fixture       *f,
 {
   g_clear_pointer (&f->storage, ckpt_storage_free);
   g_clear_object (&f->root);
-  rm_rf (f->tmpdir);
+  ckpt_test_rm_rf (f->tmpdir);
   g_clear_pointer (&f->root_path, g_free);
   g_clear_pointer (&f->tmpdir, g_free);
 }

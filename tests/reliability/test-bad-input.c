@@ -25,6 +25,7 @@
 
 #include "ckpt-fault-private.h"
 #include "ckpt-manager-private.h"
+#include "ckpt-test-util.h"
 
 #define CRITICAL_PATTERN "*assertion*failed*"
 
@@ -38,33 +39,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Directory snapshots */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = NULL;
-      const char *name;
-
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static int
 compare_strptr (gconstpointer a,
@@ -174,7 +148,7 @@ fixture_teardown (Fixture       *f,
   g_assert_cmpstr (after, ==, f->before);
 
   g_clear_object (&f->mgr);
-  rm_rf (f->tmp_path);
+  ckpt_test_rm_rf (f->tmp_path);
   g_free (f->before);
   g_free (f->root_path);
   g_free (f->tmp_path);
@@ -475,7 +449,7 @@ test_prefixes (Fixture       *f,
     value = ckpt_manager_load (mgr, G_VARIANT_TYPE_INT32, G_MAXINT64, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpint (g_variant_get_int32 (value), ==, 7);
-    rm_rf (fresh);
+    ckpt_test_rm_rf (fresh);
   }
   g_assert_false (g_file_test (fresh, G_FILE_TEST_EXISTS));
 }
@@ -760,7 +734,7 @@ test_non_normal_state (Fixture       *f,
   g_assert_no_error (error);
   g_assert_true (g_variant_is_normal_form (value));
   g_assert_true (g_variant_equal (value, normal));
-  rm_rf (other);
+  ckpt_test_rm_rf (other);
 }
 
 /* Operations that only read, or have nothing to do, on a root that does

@@ -27,6 +27,7 @@
 
 #include "ckpt-manager-private.h"
 #include "ckpt-storage-private.h"
+#include "ckpt-test-util.h"
 
 #define PREFIX "ckpt_"
 #define STATE_TYPE "(xxad)"
@@ -188,31 +189,6 @@ writer_thread (gpointer data)
 
   run_writer (t->mgr, t->mode, t->writer, t->out);
   return NULL;
-}
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
 }
 
 static char *
@@ -428,7 +404,7 @@ test_distinct_rounds (gconstpointer data)
                   (flags & CKPT_STORAGE_FLAGS_NO_TMPFILE) ? "named temp" : "O_TMPFILE",
                   tally.ok + tally.pruned, N_WRITERS, N_PROCESSES, N_THREADS,
                   tally.ok, tally.pruned);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 static void
@@ -482,7 +458,7 @@ test_same_rounds (gconstpointer data)
                   "%u different writers won rounds",
                   (flags & CKPT_STORAGE_FLAGS_NO_TMPFILE) ? "named temp" : "O_TMPFILE",
                   SAME_ROUNDS, N_WRITERS, tally.ok, tally.exists, tally.busy, n_winners);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 int

@@ -37,6 +37,7 @@
 
 #include "ckpt-format-private.h"
 #include "ckpt-manager-private.h"
+#include "ckpt-test-util.h"
 
 #define SMALL_LIMIT 4096          /* files up to this size get every bit and length */
 #define DEFAULT_FLIPS 20000
@@ -57,31 +58,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static void
 write_file (const char    *path,
@@ -548,7 +524,7 @@ test_damage (void)
                   totals.through_manager);
 
   checker_clear (&c);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 /* Headers declaring huge sizes, resealed or not, decoded with the address
@@ -640,7 +616,7 @@ test_huge_sizes (void)
   g_setenv (SUBPROCESS_DIR_ENV, tmp, TRUE);
   g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
   g_unsetenv (SUBPROCESS_DIR_ENV);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
   g_test_trap_assert_passed ();
   g_test_message ("huge declared sizes: 14 files rejected%s",
                   RUNNING_UNDER_ASAN ? " (AddressSanitizer: no RLIMIT_AS)"
@@ -1012,7 +988,7 @@ test_hostile (void)
   g_test_message ("hostile payloads: %u rejected with the expected error, %u valid ones accepted",
                   totals.rejected, totals.accepted);
   checker_clear (&c);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 int

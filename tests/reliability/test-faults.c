@@ -29,6 +29,7 @@
 #include "ckpt-format-private.h"
 #include "ckpt-manager-private.h"
 #include "ckpt-storage-private.h"
+#include "ckpt-test-util.h"
 
 #define PREFIX "ckpt_"
 #define STATE_TYPE "(xa{sv}ad)"
@@ -55,34 +56,6 @@ static const struct
 
 /* ------------------------------------------------------------------------ */
 /* Files and directories */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = NULL;
-      const char *name;
-
-      g_chmod (path, 0700);
-      dir = g_dir_open (path, 0, NULL);
-      if (dir != NULL)
-        while ((name = g_dir_read_name (dir)) != NULL)
-          {
-            g_autofree char *child = g_build_filename (path, name, NULL);
-
-            rm_rf (child);
-          }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static void
 write_file (const char    *path,
@@ -330,7 +303,7 @@ fixture_teardown (Fixture       *f,
 {
   ckpt_fault_disarm ();
   if (f->tmp_path != NULL)
-    rm_rf (f->tmp_path);
+    ckpt_test_rm_rf (f->tmp_path);
   g_clear_pointer (&f->template, g_hash_table_unref);
   g_clear_pointer (&f->template_files, g_ptr_array_unref);
   g_free (f->root_path);
@@ -416,7 +389,7 @@ make_template (Fixture *f,
   g_autoptr(CkptManager) mgr = NULL;
   gint64 r;
 
-  rm_rf (f->root_path);
+  ckpt_test_rm_rf (f->root_path);
   mgr = new_manager (f, 0, TRUE);
   ckpt_manager_set_durable (mgr, FALSE);
   for (r = 1; r <= n_rounds; r++)
@@ -437,7 +410,7 @@ reset_root (Fixture *f)
 {
   guint i;
 
-  rm_rf (f->root_path);
+  ckpt_test_rm_rf (f->root_path);
   g_assert_cmpint (g_mkdir (f->root_path, 0755), ==, 0);
   for (i = 0; i < f->template_files->len; i++)
     {
@@ -548,7 +521,7 @@ prepare_root (Fixture      *f,
       return g_hash_table_ref (f->template);
     }
 
-  rm_rf (f->root_path);
+  ckpt_test_rm_rf (f->root_path);
   mgr = new_manager (f, 3, TRUE);
   ckpt_manager_set_durable (mgr, FALSE);
   for (r = 1; r <= 3; r++)

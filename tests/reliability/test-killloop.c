@@ -32,6 +32,7 @@
 
 #include "ckpt-manager-private.h"
 #include "ckpt-storage-private.h"
+#include "ckpt-test-util.h"
 
 #define PREFIX "ckpt_"
 #define STREAM_TYPE "(xad)"
@@ -283,31 +284,6 @@ child_crash (const char *root,
 
 /* ------------------------------------------------------------------------ */
 /* Parent helpers */
-
-static void
-rm_rf (const char *path)
-{
-  GStatBuf st;
-
-  if (g_lstat (path, &st) != 0)
-    return;
-
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-      const char *name;
-
-      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_unlink (path);
-}
 
 static char *
 self_exe (void)
@@ -583,7 +559,7 @@ test_kill_loop (gconstpointer data)
                   saves_reported, last_reported, unreported, temps_seen, max_listed);
   g_assert_cmpuint (saves_reported, >, 0);
 
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -644,7 +620,7 @@ test_crash_points (gconstpointer data)
 
           /* Rounds 1..5, all kept; the child saves 6 with keep-total 3
            * (keep-first), which prunes 2, 3, 4. */
-          rm_rf (root);
+          ckpt_test_rm_rf (root);
           mgr = ckpt_manager_new_for_path (root, NULL, 0, TRUE, &error);
           g_assert_no_error (error);
           ckpt_manager_set_storage_flags (mgr, flags);
@@ -757,7 +733,7 @@ test_crash_points (gconstpointer data)
   g_test_message ("crash points: %u (%u after the commit)", n_points, n_linked);
   g_assert_cmpuint (n_points, >=, 10);
   g_assert_cmpuint (n_linked, >=, 4);
-  rm_rf (tmp);
+  ckpt_test_rm_rf (tmp);
 }
 
 int
