@@ -44,9 +44,9 @@ ckpt_test_rm_rf (const char *path)
     g_unlink (path);
 }
 
-static int
-compare_strptr (gconstpointer a,
-                gconstpointer b)
+int
+ckpt_test_strptr_cmp (gconstpointer a,
+                      gconstpointer b)
 {
   return strcmp (*(const char * const *) a, *(const char * const *) b);
 }
@@ -65,7 +65,7 @@ list_dir_or_null (const char *path)
   /* g_dir_read_name() skips "." and ".." but shows hidden files. */
   while ((name = g_dir_read_name (dir)) != NULL)
     g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strptr);
+  g_ptr_array_sort (names, ckpt_test_strptr_cmp);
   return names;
 }
 
@@ -100,7 +100,7 @@ ckpt_test_assert_listing_strv (const char         *path,
 
   for (i = 0; expected[i] != NULL; i++)
     g_ptr_array_add (want, (gpointer) expected[i]);
-  g_ptr_array_sort (want, compare_strptr);
+  g_ptr_array_sort (want, ckpt_test_strptr_cmp);
 
   g_ptr_array_add (actual, NULL);
   g_ptr_array_add (want, NULL);

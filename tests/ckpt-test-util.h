@@ -23,6 +23,11 @@ G_BEGIN_DECLS
  * @path is fine; failures are ignored. */
 void        ckpt_test_rm_rf               (const char         *path);
 
+/* A GCompareFunc for g_ptr_array_sort() of an array of strings: strcmp()
+ * of the strings its arguments point to. */
+int         ckpt_test_strptr_cmp          (gconstpointer       a,
+                                           gconstpointer       b);
+
 /* The names in the directory @path (not "." and ".."), sorted with
  * strcmp(); an empty array when @path cannot be opened. Free with
  * g_ptr_array_unref(). */

@@ -42,30 +42,6 @@ fixture_teardown (Fixture       *fixture,
   g_free (fixture->dir);
 }
 
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return g_strcmp0 (*(char * const *) a, *(char * const *) b);
-}
-
-static char *
-list_dir (const char *path)
-{
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir == NULL)
-    return g_strdup ("<missing>");
-  /* g_dir_read_name skips "." and ".." but shows hidden files. */
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv (" ", (char **) names->pdata);
-}
-
 static GVariant *
 make_state (gint64 round_num)
 {
@@ -203,9 +179,9 @@ test_overlapping_saves_in_order (Fixture       *fixture,
       ckpt_manager_save (sync_manager, make_state (r), r, NULL, &error);
       g_assert_no_error (error);
     }
-  sync_listing = list_dir (sync_dir);
+  sync_listing = ckpt_test_dir_listing (sync_dir);
   ckpt_test_rm_rf (sync_dir);
-  async_listing = list_dir (fixture->dir);
+  async_listing = ckpt_test_dir_listing (fixture->dir);
   g_assert_cmpstr (async_listing, ==, "ckpt_10 ckpt_8 ckpt_9");
   g_assert_cmpstr (async_listing, ==, sync_listing);
 
@@ -393,7 +369,7 @@ test_cancel_before_start (Fixture       *fixture,
   g_assert_false (outcome.ok);
   g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&outcome.error);
-  listing = list_dir (fixture->dir);
+  listing = ckpt_test_dir_listing (fixture->dir);
   /* Nothing written: the root was not even created or is empty. */
   g_assert_true (g_strcmp0 (listing, "<missing>") == 0 || g_strcmp0 (listing, "") == 0);
 }
@@ -422,7 +398,7 @@ test_cancel_while_queued (Fixture       *fixture,
   g_assert_error (second.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&second.error);
 
-  listing = list_dir (fixture->dir);
+  listing = ckpt_test_dir_listing (fixture->dir);
   g_assert_cmpstr (listing, ==, "ckpt_1");
 }
 
@@ -452,7 +428,7 @@ test_cancel_after_commit (Fixture       *fixture,
   g_assert_true (g_cancellable_is_cancelled (cancellable));
   g_assert_no_error (outcome.error);
   g_assert_true (outcome.ok);
-  listing = list_dir (fixture->dir);
+  listing = ckpt_test_dir_listing (fixture->dir);
   g_assert_cmpstr (listing, ==, "ckpt_1");
 
   g_signal_handlers_disconnect_by_data (fixture->manager, cancellable);
@@ -746,7 +722,7 @@ test_unref_in_flight (Fixture       *fixture,
   while (manager != NULL)
     g_main_context_iteration (NULL, TRUE);
 
-  listing = list_dir (fixture->dir);
+  listing = ckpt_test_dir_listing (fixture->dir);
   g_assert_cmpstr (listing, ==, "ckpt_2 ckpt_3 ckpt_4");
 }
 
@@ -773,7 +749,7 @@ test_mixed_sync_async (Fixture       *fixture,
 
     g_assert_true (g_variant_equal (value, one));
   }
-  listing = list_dir (fixture->dir);
+  listing = ckpt_test_dir_listing (fixture->dir);
   g_assert_cmpstr (listing, ==, "ckpt_1 ckpt_2");
 }
 

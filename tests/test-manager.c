@@ -225,57 +225,6 @@ assert_load_fails (CkptManager        *mgr,
   g_assert_null (value);
 }
 
-static int
-compare_strptr (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The sorted names in @path; empty if it does not exist. */
-static GPtrArray *
-list_dir (const char *path)
-{
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  GDir *dir;
-  const char *name;
-
-  dir = g_dir_open (path, 0, NULL);
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        g_ptr_array_add (names, g_strdup (name));
-      g_dir_close (dir);
-    }
-  g_ptr_array_sort (names, compare_strptr);
-  return names;
-}
-
-static void
-assert_listing_strv (const char         *path,
-                     const char * const *expected)
-{
-  g_autoptr(GPtrArray) actual = list_dir (path);
-  g_autoptr(GPtrArray) want = g_ptr_array_new ();
-  g_autofree char *actual_str = NULL;
-  g_autofree char *want_str = NULL;
-  gsize i;
-
-  for (i = 0; expected[i] != NULL; i++)
-    g_ptr_array_add (want, (gpointer) expected[i]);
-  g_ptr_array_sort (want, compare_strptr);
-
-  g_ptr_array_add (actual, NULL);
-  g_ptr_array_add (want, NULL);
-  actual_str = g_strjoinv (" ", (char **) actual->pdata);
-  want_str = g_strjoinv (" ", (char **) want->pdata);
-  g_assert_cmpstr (actual_str, ==, want_str);
-}
-
-/* assert_listing (path, "a", "b"); assert_listing (path, NULL) for empty. */
-#define assert_listing(path, ...) \
-  assert_listing_strv ((path), (const char * const []) { __VA_ARGS__, NULL })
-
 static char *
 rounds_to_string (const gint64 *rounds,
                   gsize         n_rounds)
@@ -601,15 +550,15 @@ test_listing (Fixture       *f,
   assert_no_rounds (mgr);
 
   save_ok (mgr, make_state (1), 1);
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
   save_ok (mgr, make_state (2), 2);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2");
   save_ok (mgr, make_state (3), 3);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
   assert_rounds (mgr, 1, 2, 3);
 
   /* Nothing beside the root either (no lock file next to it). */
-  assert_listing (f->tmp_path, "root");
+  ckpt_test_assert_listing (f->tmp_path, "root");
 
   g_assert_finalize_object (mgr);
 
@@ -630,9 +579,9 @@ test_create_parents (Fixture       *f,
   g_autoptr(GVariant) value = NULL;
 
   assert_no_rounds (mgr);
-  assert_listing (f->tmp_path, NULL);
+  ckpt_test_assert_listing (f->tmp_path, NULL);
   save_ok (mgr, make_state (4), 4);
-  assert_listing (deep_path, "ckpt_4");
+  ckpt_test_assert_listing (deep_path, "ckpt_4");
   value = load_ok (mgr, NULL, 4);
   g_assert_finalize_object (mgr);
 }
@@ -645,16 +594,16 @@ test_keep_first_on (Fixture       *f,
   CkptManager *mgr = new_manager (f, NULL, 3, TRUE);
 
   save_ok (mgr, make_state (1), 1);
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
   save_ok (mgr, make_state (2), 2);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2");
   save_ok (mgr, make_state (3), 3);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
   save_ok (mgr, make_state (4), 4);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
   assert_rounds (mgr, 1, 3, 4);
   save_ok (mgr, make_state (5), 5);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
   assert_rounds (mgr, 1, 4, 5);
   g_assert_finalize_object (mgr);
 }
@@ -669,12 +618,12 @@ test_keep_first_off (Fixture       *f,
   save_ok (mgr, make_state (1), 1);
   save_ok (mgr, make_state (2), 2);
   save_ok (mgr, make_state (3), 3);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
   save_ok (mgr, make_state (4), 4);
-  assert_listing (f->root_path, "ckpt_2", "ckpt_3", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_2", "ckpt_3", "ckpt_4");
   assert_rounds (mgr, 2, 3, 4);
   save_ok (mgr, make_state (5), 5);
-  assert_listing (f->root_path, "ckpt_3", "ckpt_4", "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_3", "ckpt_4", "ckpt_5");
   g_assert_finalize_object (mgr);
 }
 
@@ -731,7 +680,7 @@ test_retention_table (Fixture       *f,
       for (r = 1; r <= 4; r++)
         save_ok (mgr, make_state (r), r);
 
-      names = list_dir (path);
+      names = ckpt_test_list_dir (path);
       g_ptr_array_add (names, NULL);
       listing = g_strjoinv (" ", (char **) names->pdata);
       g_assert_cmpstr (listing, ==, cases[i].expected);
@@ -794,14 +743,14 @@ test_exists (Fixture       *f,
   g_clear_error (&error);
 
   assert_file_bytes (path, before);
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
   recorder_assert (&rec, "S1");
   value = load_ok (mgr, NULL, 1);
   assert_variant_equal (value, make_state (1));
 
   /* keep_total 1: round 2 replaces round 1; then 2 is EXISTS too. */
   save_ok (mgr, make_state (2), 2);
-  assert_listing (f->root_path, "ckpt_2");
+  ckpt_test_assert_listing (f->root_path, "ckpt_2");
   g_clear_pointer (&before, g_bytes_unref);
   g_free (path);
   path = checkpoint_path (f, "ckpt_2");
@@ -810,7 +759,7 @@ test_exists (Fixture       *f,
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS);
   g_assert_false (ok);
   assert_file_bytes (path, before);
-  assert_listing (f->root_path, "ckpt_2");
+  ckpt_test_assert_listing (f->root_path, "ckpt_2");
   recorder_assert (&rec, "S1 S2 P1");
 
   recorder_clear (&rec);
@@ -846,8 +795,8 @@ test_roundtrip (Fixture       *f,
   save_ok (mgr, big, 23);
   save_ok (mgr, str, 24);
   assert_rounds (mgr, 0, 1, 2, 5, 10, 20, 21, 22, 23, 24);
-  assert_listing (f->root_path, "ckpt_0", "ckpt_1", "ckpt_2", "ckpt_5", "ckpt_10",
-                  "ckpt_20", "ckpt_21", "ckpt_22", "ckpt_23", "ckpt_24");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0", "ckpt_1", "ckpt_2", "ckpt_5", "ckpt_10",
+                            "ckpt_20", "ckpt_21", "ckpt_22", "ckpt_23", "ckpt_24");
 
   for (i = 0; i < G_N_ELEMENTS (rounds); i++)
     {
@@ -967,7 +916,7 @@ test_not_found (Fixture       *f,
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
   assert_load_fails (mgr, NULL, 4, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
   assert_load_fails (mgr, NULL, 10, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3");
 
   /* A file that would be round 2 for another prefix is not round 2. */
   {
@@ -1027,7 +976,7 @@ test_latest_empty (Fixture       *f,
   g_assert_cmpint (g_mkdir (f->root_path, 0755), ==, 0);
   assert_latest_none (mgr);
   assert_no_rounds (mgr);
-  assert_listing (f->root_path, NULL);
+  ckpt_test_assert_listing (f->root_path, NULL);
 
   /* A root holding only what is not a checkpoint. */
   {
@@ -1035,7 +984,7 @@ test_latest_empty (Fixture       *f,
 
     write_string (p, "not a checkpoint\n");
     assert_latest_none (mgr);
-    assert_listing (f->root_path, "notes.txt");
+    ckpt_test_assert_listing (f->root_path, "notes.txt");
   }
 
   recorder_assert (&rec, "");
@@ -1065,7 +1014,7 @@ test_or_default (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 0);
   assert_variant_equal (value, def);
-  assert_listing (f->root_path, "ckpt_0");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0");
   recorder_assert (&rec, "S0");
   g_clear_pointer (&value, g_variant_unref);
 
@@ -1075,7 +1024,7 @@ test_or_default (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 0);
   assert_variant_equal (value, def);
-  assert_listing (f->root_path, "ckpt_0");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0");
   recorder_assert (&rec, "S0");
   g_clear_pointer (&value, g_variant_unref);
 
@@ -1086,7 +1035,7 @@ test_or_default (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 1);
   assert_variant_equal (value, make_state (1));
-  assert_listing (f->root_path, "ckpt_0", "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0", "ckpt_1");
   g_clear_pointer (&value, g_variant_unref);
 
   /* The default's type is the template: another type is TYPE_MISMATCH and
@@ -1096,7 +1045,7 @@ test_or_default (Fixture       *f,
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_TYPE_MISMATCH);
   g_assert_null (value);
   g_clear_error (&error);
-  assert_listing (f->root_path, "ckpt_0", "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0", "ckpt_1");
   recorder_assert (&rec, "S0 S1");
 
   recorder_clear (&rec);
@@ -1114,7 +1063,7 @@ test_or_default (Fixture       *f,
     g_assert_no_error (error);
     g_assert_cmpint (round_num, ==, 0);
     assert_variant_equal (value, def);
-    assert_listing (empty_path, "ckpt_0");
+    ckpt_test_assert_listing (empty_path, "ckpt_0");
     g_clear_pointer (&value, g_variant_unref);
     g_assert_finalize_object (mgr);
   }
@@ -1174,7 +1123,7 @@ test_type_mismatch (Fixture       *f,
 
   /* Mismatch is not corruption. */
   recorder_assert (&rec, "S1 S2");
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2");
   recorder_clear (&rec);
   g_assert_finalize_object (mgr);
 }
@@ -1198,14 +1147,14 @@ test_signals (Fixture       *f,
   g_assert_cmpuint (rec.n_saved, ==, 4);
   g_assert_cmpuint (rec.n_pruned, ==, 2);
   g_assert_cmpuint (rec.n_corrupt, ==, 0);
-  assert_listing (f->root_path, "ckpt_3", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_3", "ckpt_4");
 
   /* keep_first on: the first kept counts among keep_total. */
   recorder_reset (&rec);
   ckpt_manager_set_keep_first (mgr, TRUE);
   save_ok (mgr, make_state (5), 5);
   recorder_assert (&rec, "S5 P4");
-  assert_listing (f->root_path, "ckpt_3", "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_3", "ckpt_5");
 
   /* Several rounds pruned by one save: ascending, after saved. */
   recorder_reset (&rec);
@@ -1213,7 +1162,7 @@ test_signals (Fixture       *f,
   for (r = 6; r <= 9; r++)
     save_ok (mgr, make_state (r), r);
   recorder_assert (&rec, "S6 S7 S8 S9");
-  assert_listing (f->root_path, "ckpt_3", "ckpt_5", "ckpt_6", "ckpt_7", "ckpt_8", "ckpt_9");
+  ckpt_test_assert_listing (f->root_path, "ckpt_3", "ckpt_5", "ckpt_6", "ckpt_7", "ckpt_8", "ckpt_9");
   ckpt_manager_set_keep_total (mgr, 2);
   ckpt_manager_set_keep_first (mgr, FALSE);
   recorder_reset (&rec);
@@ -1221,7 +1170,7 @@ test_signals (Fixture       *f,
   recorder_assert (&rec, "S10 P3 P5 P6 P7 P8");
   g_assert_cmpuint (rec.n_saved, ==, 1);
   g_assert_cmpuint (rec.n_pruned, ==, 5);
-  assert_listing (f->root_path, "ckpt_9", "ckpt_10");
+  ckpt_test_assert_listing (f->root_path, "ckpt_9", "ckpt_10");
 
   /* Failed saves emit nothing. */
   recorder_reset (&rec);
@@ -1316,7 +1265,7 @@ test_bit_flips (Fixture       *f,
   }
   g_assert_cmpuint (rec.n_corrupt, ==, 2 * n_flips);
   /* Damaged files are reported, never deleted. */
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
 
   recorder_clear (&rec);
   g_assert_finalize_object (mgr);
@@ -1376,7 +1325,7 @@ test_truncations (Fixture       *f,
     assert_variant_equal (value, state);
   }
   g_assert_cmpuint (rec.n_corrupt, ==, len + 8);
-  assert_listing (f->root_path, "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_5");
 
   recorder_clear (&rec);
   g_assert_finalize_object (mgr);
@@ -1452,7 +1401,7 @@ test_corrupt_newest (Fixture       *f,
   recorder_assert (&rec, "C3 C2 C1");
 
   /* Damaged checkpoints are kept (for inspection) and not retried as data. */
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3");
 
   /* A new save is loaded again. */
   recorder_reset (&rec);
@@ -1649,7 +1598,7 @@ test_junk (Fixture       *f,
 
   /* Junk untouched. */
   {
-    g_autoptr(GPtrArray) names = list_dir (f->root_path);
+    g_autoptr(GPtrArray) names = ckpt_test_list_dir (f->root_path);
     g_autoptr(GPtrArray) want = g_ptr_array_new ();
     g_autofree char *names_str = NULL;
     g_autofree char *want_str = NULL;
@@ -1660,7 +1609,7 @@ test_junk (Fixture       *f,
     g_ptr_array_add (want, (gpointer) "ckpt_001");
     g_ptr_array_add (want, (gpointer) "ckpt_3");
     g_ptr_array_add (want, (gpointer) "ckpt_4");
-    g_ptr_array_sort (want, compare_strptr);
+    g_ptr_array_sort (want, ckpt_test_strptr_cmp);
     g_ptr_array_add (want, NULL);
     g_ptr_array_add (names, NULL);
     names_str = g_strjoinv ("|", (char **) names->pdata);
@@ -1677,7 +1626,7 @@ test_junk (Fixture       *f,
       g_assert_cmpstr (contents, ==, junk_files[i]);
     }
   g_assert_true (g_file_test (inner, G_FILE_TEST_IS_REGULAR));
-  assert_listing (dir9, "inner");
+  ckpt_test_assert_listing (dir9, "inner");
 
   recorder_clear (&rec);
   g_assert_finalize_object (mgr);
@@ -1709,9 +1658,9 @@ test_fresh_temp (Fixture       *f,
   write_string (fresh, "being written");
   save_ok (mgr, make_state (1), 1);
   if (f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC)
-    assert_listing (f->root_path, ".ckpt_5.tmp-Ab12Cd", "ckpt_1");
+    ckpt_test_assert_listing (f->root_path, ".ckpt_5.tmp-Ab12Cd", "ckpt_1");
   else
-    assert_listing (f->root_path, "ckpt_1");
+    ckpt_test_assert_listing (f->root_path, "ckpt_1");
   g_assert_finalize_object (mgr);
 }
 
@@ -1740,7 +1689,7 @@ test_listing_cache_sees_changes (Fixture       *f,
   assert_rounds (mgr, 1, 7);
   save_ok (mgr, make_state (8), 8);
   assert_rounds (mgr, 1, 7, 8);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_7", "ckpt_8");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_7", "ckpt_8");
 
   g_assert_finalize_object (other);
   g_assert_finalize_object (mgr);
@@ -1771,7 +1720,7 @@ test_listing_cache_phantom (Fixture       *f,
   ckpt_manager_set_keep_total (mgr, 2);
   save_ok (mgr, make_state (4), 4);
   /* keep_total 2 of {1, 2, 4}: 2 and 4 stay. */
-  assert_listing (f->root_path, "ckpt_2", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_2", "ckpt_4");
   g_assert_finalize_object (mgr);
 }
 
@@ -1925,7 +1874,7 @@ test_prune (Fixture       *f,
   g_assert_cmpint (dry[0], ==, 2);
   g_assert_cmpint (dry[1], ==, 3);
   recorder_assert (&rec, "");
-  assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3", "ckpt_4", "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3", "ckpt_4", "ckpt_5");
 
   done = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
   g_assert_no_error (error);
@@ -1933,7 +1882,7 @@ test_prune (Fixture       *f,
   g_assert_cmpint (done[0], ==, 2);
   g_assert_cmpint (done[1], ==, 3);
   recorder_assert (&rec, "P2 P3");
-  assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
 
   none = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
   g_assert_no_error (error);
@@ -1966,10 +1915,10 @@ test_stale_temp (Fixture       *f,
   /* Readers neither see nor touch them. */
   assert_no_rounds (mgr);
   assert_latest_none (mgr);
-  assert_listing (f->root_path, ".ckpt_1.tmp-zzzzzz", ".ckpt_5", ".ckpt_5.tmp-Ab12Cd");
+  ckpt_test_assert_listing (f->root_path, ".ckpt_1.tmp-zzzzzz", ".ckpt_5", ".ckpt_5.tmp-Ab12Cd");
 
   save_ok (mgr, make_state (1), 1);
-  assert_listing (f->root_path, ".ckpt_5", "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, ".ckpt_5", "ckpt_1");
   assert_rounds (mgr, 1);
   g_assert_finalize_object (mgr);
 }
@@ -1992,7 +1941,7 @@ test_cancelled (Fixture       *f,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (ok);
   g_clear_error (&error);
-  assert_listing (f->root_path, NULL);
+  ckpt_test_assert_listing (f->root_path, NULL);
   assert_no_rounds (mgr);
   recorder_assert (&rec, "");
 
@@ -2000,7 +1949,7 @@ test_cancelled (Fixture       *f,
   save_ok (mgr, make_state (1), 1);
   value = load_ok (mgr, NULL, 1);
   assert_variant_equal (value, make_state (1));
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
   recorder_assert (&rec, "S1");
 
   recorder_clear (&rec);
@@ -2059,7 +2008,7 @@ test_root_not_dir (Fixture       *f,
       g_file_get_contents (file_path, &contents, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpstr (contents, ==, precious);
-      assert_listing (f->tmp_path, "plainfile");
+      ckpt_test_assert_listing (f->tmp_path, "plainfile");
       recorder_assert (&rec, "");
 
       recorder_clear (&rec);
@@ -2097,7 +2046,7 @@ test_read_only (Fixture       *f,
   g_assert_nonnull (strstr (error->message, f->root_path));
   g_clear_error (&error);
 
-  assert_listing (f->root_path, "ckpt_1");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1");
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 1);
@@ -2135,7 +2084,7 @@ test_not_durable (Fixture       *f,
                    !(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC));
   for (r = 1; r <= 4; r++)
     save_ok (mgr, make_state (r), r);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 4);
@@ -2145,7 +2094,7 @@ test_not_durable (Fixture       *f,
   assert_variant_equal (value, make_state (1));
   g_assert_false (ckpt_manager_save (mgr, make_state (4), 4, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
   g_assert_finalize_object (mgr);
 }
 
@@ -2168,8 +2117,8 @@ test_big_rounds (Fixture       *f,
     save_ok (mgr, make_state (rounds[i]), rounds[i]);
 
   assert_rounds (mgr, 0, 1, G_MAXINT32, (gint64) G_MAXUINT32 + 1, G_MAXINT64 - 1, G_MAXINT64);
-  assert_listing (f->root_path, "ckpt_0", "ckpt_1", "ckpt_2147483647", "ckpt_4294967296",
-                  "ckpt_9223372036854775806", "ckpt_9223372036854775807");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0", "ckpt_1", "ckpt_2147483647", "ckpt_4294967296",
+                            "ckpt_9223372036854775806", "ckpt_9223372036854775807");
   for (i = 0; i < G_N_ELEMENTS (rounds); i++)
     {
       g_autoptr(GVariant) v = load_ok (mgr, G_VARIANT_TYPE (STATE_TYPE), rounds[i]);
@@ -2199,7 +2148,7 @@ test_big_rounds (Fixture       *f,
     save_ok (mgr, make_state (G_MAXINT64 - 1), G_MAXINT64 - 1);
     save_ok (mgr, make_state (G_MAXINT64), G_MAXINT64);
     assert_rounds (mgr, 0, G_MAXINT64);
-    assert_listing (other_path, "ckpt_0", "ckpt_9223372036854775807");
+    ckpt_test_assert_listing (other_path, "ckpt_0", "ckpt_9223372036854775807");
     ckpt_manager_set_keep_first (mgr, FALSE);
     g_assert_finalize_object (mgr);
   }
@@ -2236,7 +2185,7 @@ test_negative_round (Fixture       *f,
   /* Also with checkpoints present. */
   save_ok (mgr, make_state (0), 0);
   assert_load_fails (mgr, NULL, -1, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT);
-  assert_listing (f->root_path, "ckpt_0");
+  ckpt_test_assert_listing (f->root_path, "ckpt_0");
   recorder_assert (&rec, "S0");
 
   recorder_clear (&rec);
@@ -2302,8 +2251,8 @@ test_prefix_isolation (Fixture       *f,
     for (i = 1; i < G_N_ELEMENTS (prefixes); i++)
       save_ok (mgrs[i], g_variant_new ("(sx)", prefixes[i], r), r);
 
-  assert_listing (f->root_path, "ckpt_5", "ckpt_6", "ckpt3", "ckpt4", "ckpt_a_3", "ckpt_a_4",
-                  "run-3", "run-4");
+  ckpt_test_assert_listing (f->root_path, "ckpt_5", "ckpt_6", "ckpt3", "ckpt4", "ckpt_a_3", "ckpt_a_4",
+                            "run-3", "run-4");
   assert_rounds (mgrs[0], 5, 6);
   for (i = 1; i < G_N_ELEMENTS (prefixes); i++)
     assert_rounds (mgrs[i], 3, 4);
@@ -2420,7 +2369,7 @@ test_concurrent (Fixture       *f,
   g_assert_cmpint (n_saved, ==, n_rounds);
   g_assert_cmpint (n_pruned, ==, 0);
 
-  names = list_dir (f->root_path);
+  names = ckpt_test_list_dir (f->root_path);
   g_assert_cmpuint (names->len, ==, n_rounds);
   mgr = new_manager (f, NULL, 0, TRUE);
   for (r = 1; r <= n_rounds; r++)
@@ -2439,7 +2388,7 @@ test_concurrent (Fixture       *f,
   run_writers (f, 3, TRUE, n_rounds, &n_saved, &n_pruned);
   g_assert_cmpint (n_saved, ==, n_rounds);
   g_assert_cmpint (n_pruned, ==, n_rounds - 3);
-  assert_listing (f->root_path, "ckpt_1", "ckpt_31", "ckpt_32");
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_31", "ckpt_32");
   mgr = new_manager (f, NULL, 0, TRUE);
   for (r = 1; r <= n_rounds; r++)
     if (r == 1 || r >= n_rounds - 1)
@@ -2538,7 +2487,7 @@ test_crash (Fixture       *f,
   g_clear_pointer (&rounds, g_free);
   rounds = ckpt_manager_list_rounds (mgr, &n_rounds, &error);
   g_assert_no_error (error);
-  names = list_dir (f->root_path);
+  names = ckpt_test_list_dir (f->root_path);
   /* The generic back end cannot tell a dead writer's fresh temp file from a
    * live one's: it leaves those under an hour old. */
   if (f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC)
@@ -2626,7 +2575,7 @@ test_byteswapped (Fixture       *f,
   save_ok (mgr, value, FIXTURE_ROUND + 1);
   resaved = load_ok (mgr, NULL, FIXTURE_ROUND + 1);
   assert_variant_equal (resaved, value);
-  assert_listing (f->root_path, "ckpt_7", "ckpt_8");
+  ckpt_test_assert_listing (f->root_path, "ckpt_7", "ckpt_8");
   recorder_assert (&rec, "S8");
 
   /* The fixture itself is protected by the checksum too. */
@@ -2688,7 +2637,7 @@ test_property_defaults (Fixture       *f,
 
   /* Construction does not touch the disk. */
   g_assert_false (g_file_test (f->root_path, G_FILE_TEST_EXISTS));
-  assert_listing (f->tmp_path, NULL);
+  ckpt_test_assert_listing (f->tmp_path, NULL);
 }
 
 static void
@@ -2982,7 +2931,7 @@ test_new_for_path (Fixture       *f,
   save_ok (mgr, make_state (1), 1);
   save_ok (mgr, make_state (2), 2);
   save_ok (mgr, make_state (3), 3);
-  assert_listing (f->root_path, "run-2", "run-3");
+  ckpt_test_assert_listing (f->root_path, "run-2", "run-3");
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 3);

@@ -22,31 +22,6 @@
 
 /* ---- helpers ---- */
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The names in @path, sorted, joined with spaces ("" for an empty
- * directory, "<missing>" when it does not exist). */
-static char *
-dir_listing (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  if (dir == NULL)
-    return g_strdup ("<missing>");
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv (" ", (char **) names->pdata);
-}
-
 static void
 write_file (const char *dir,
             const char *name,
@@ -339,7 +314,7 @@ static void
 assert_listing (Fixture    *f,
                 const char *expected)
 {
-  g_autofree char *listing = dir_listing (f->root_path);
+  g_autofree char *listing = ckpt_test_dir_listing (f->root_path);
 
   g_assert_cmpstr (listing, ==, expected);
 }
@@ -758,7 +733,7 @@ foreign_listing (const char *first,
   for (name = first; name != NULL; name = va_arg (ap, const char *))
     g_ptr_array_add (names, (gpointer) name);
   va_end (ap);
-  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_sort (names, ckpt_test_strptr_cmp);
   g_ptr_array_add (names, NULL);
   return g_strjoinv (" ", (char **) names->pdata);
 }

@@ -40,13 +40,6 @@
 /* ------------------------------------------------------------------------ */
 /* Directory snapshots */
 
-static int
-compare_strptr (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
 static void
 snapshot_add (GString    *out,
               const char *base,
@@ -68,7 +61,7 @@ snapshot_add (GString    *out,
       g_string_append_printf (out, "dir %s mode %o\n", rel, (guint) (st.st_mode & 07777));
       while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
         g_ptr_array_add (names, g_strdup (name));
-      g_ptr_array_sort (names, compare_strptr);
+      g_ptr_array_sort (names, ckpt_test_strptr_cmp);
       for (i = 0; i < names->len; i++)
         {
           g_autofree char *child = rel[0] != '\0'

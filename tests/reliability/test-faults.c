@@ -92,49 +92,12 @@ read_bytes (const char *path)
   return g_bytes_new_take (contents, len);
 }
 
-static int
-compare_strptr (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
-/* The sorted names in @path; empty if it does not exist. */
-static GPtrArray *
-list_dir (const char *path)
-{
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    while ((name = g_dir_read_name (dir)) != NULL)
-      g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strptr);
-  return names;
-}
-
-static char *
-listing_string (const char *path)
-{
-  g_autoptr(GPtrArray) names = list_dir (path);
-
-  g_ptr_array_add (names, NULL);
-  return g_strjoinv (" ", (char **) names->pdata);
-}
-
-#define assert_listing(path, expected) \
-  G_STMT_START { \
-    g_autofree char *listing_ = listing_string (path); \
-    g_assert_cmpstr (listing_, ==, (expected)); \
-  } G_STMT_END
-
 /* Names of temp files of @prefix in @path. */
 static guint
 count_temps (const char *path,
              const char *prefix)
 {
-  g_autoptr(GPtrArray) names = list_dir (path);
+  g_autoptr(GPtrArray) names = ckpt_test_list_dir (path);
   guint i, n = 0;
 
   for (i = 0; i < names->len; i++)
@@ -645,9 +608,9 @@ run_one_fault (Fixture     *f,
    * brings the root to exactly what retention keeps. */
   save_ok (mgr, next);
   if (next == 4)
-    assert_listing (f->root_path, "ckpt_1 ckpt_3 ckpt_4");
+    ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
   else
-    assert_listing (f->root_path, "ckpt_1 ckpt_4 ckpt_5");
+    ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
   g_assert_cmpint (assert_all_valid (checker), ==, next);
   assert_unchanged (f, before, 1, FALSE);
 
@@ -807,7 +770,7 @@ test_fsync_not_retried (Fixture       *f,
       /* The same manager (its listing cache included) then saves round 4
        * for real: it was not left believing round 4 exists. */
       save_ok (mgr, 4);
-      assert_listing (f->root_path, "ckpt_1 ckpt_3 ckpt_4");
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
       load_ok (mgr, 4);
     }
 
@@ -902,7 +865,7 @@ test_prune_interrupted (Fixture       *f,
     n_calls = ckpt_fault_count ();
     ckpt_fault_disarm ();
     g_assert_cmpuint (n_calls, >=, 8);
-    assert_listing (f->root_path, "ckpt_1 ckpt_10 ckpt_11");
+    ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_10", "ckpt_11");
   }
 
   for (e = 0; e < G_N_ELEMENTS (fault_errnos); e++)
@@ -943,7 +906,7 @@ test_prune_interrupted (Fixture       *f,
 
         /* The next save prunes what was left over. */
         save_ok (mgr, 12);
-        assert_listing (f->root_path, "ckpt_1 ckpt_11 ckpt_12");
+        ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_11", "ckpt_12");
         g_assert_cmpint (assert_all_valid (mgr), ==, 12);
       }
 
@@ -964,11 +927,11 @@ test_prune_interrupted (Fixture       *f,
       g_test_assert_expected_messages ();
       g_assert_no_error (error);
       n_faults++;
-      assert_listing (f->root_path,
-                      "ckpt_1 ckpt_10 ckpt_11 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6 ckpt_7 ckpt_8 ckpt_9");
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_10", "ckpt_11", "ckpt_2", "ckpt_3",
+                                "ckpt_4", "ckpt_5", "ckpt_6", "ckpt_7", "ckpt_8", "ckpt_9");
       g_assert_cmpint (assert_all_valid (mgr), ==, 11);
       save_ok (mgr, 12);
-      assert_listing (f->root_path, "ckpt_1 ckpt_11 ckpt_12");
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_11", "ckpt_12");
     }
 
   g_test_message ("interrupted pruning: %u faults injected", n_faults);
@@ -1051,7 +1014,7 @@ test_stale_temps (Fixture       *f,
   after = snapshot_take (f->root_path);
   g_assert_cmpuint (count_temps (f->root_path, "other_"), ==, 1);
   {
-    g_autoptr(GPtrArray) names = list_dir (f->root_path);
+    g_autoptr(GPtrArray) names = ckpt_test_list_dir (f->root_path);
 
     g_assert_cmpuint (names->len, ==, 4);   /* ckpt_1, ckpt_3, ckpt_4, .other_… */
   }
