@@ -265,56 +265,18 @@ assert_rounds_array (CkptManager  *mgr,
 
 #define assert_no_rounds(mgr) assert_rounds_array ((mgr), NULL, 0)
 
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize len = 0;
-
-  g_file_get_contents (path, &contents, &len, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, len);
-}
-
-/* Overwrites @path in place (same inode), truncating it to @len; no fsync.
- * (g_file_set_contents_full() with G_FILE_SET_CONTENTS_NONE does not
- * truncate an existing file, so it cannot make truncated files.) */
-static void
-write_file (const char    *path,
-            gconstpointer  data,
-            gsize          len)
-{
-  const guint8 *p = data;
-  int fd;
-
-  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  g_assert_cmpint (fd, >=, 0);
-  while (len > 0)
-    {
-      gssize n = write (fd, p, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >, 0);
-      p += n;
-      len -= (gsize) n;
-    }
-  g_assert_true (g_close (fd, NULL));
-}
-
 static void
 write_string (const char *path,
               const char *contents)
 {
-  write_file (path, contents, strlen (contents));
+  ckpt_test_write_file (path, contents, strlen (contents));
 }
 
 static void
 assert_file_bytes (const char *path,
                    GBytes     *expected)
 {
-  g_autoptr(GBytes) actual = read_bytes (path);
+  g_autoptr(GBytes) actual = ckpt_test_read_bytes (path);
 
   g_assert_cmpmem (g_bytes_get_data (actual, NULL), g_bytes_get_size (actual),
                    g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
@@ -333,13 +295,13 @@ flip_bit (const char *path,
           gsize       offset,
           guint       bit)
 {
-  g_autoptr(GBytes) bytes = read_bytes (path);
+  g_autoptr(GBytes) bytes = ckpt_test_read_bytes (path);
   gsize len;
   g_autofree guint8 *buf = g_bytes_unref_to_data (g_steal_pointer (&bytes), &len);
 
   g_assert_cmpuint (offset, <, len);
   buf[offset] ^= (guint8) (1u << bit);
-  write_file (path, buf, len);
+  ckpt_test_write_file (path, buf, len);
 }
 
 /* The format's checksum: seeded XXH3-64 over every byte except 40..47. */
@@ -728,7 +690,7 @@ test_exists (Fixture       *f,
   recorder_init (&rec, mgr);
   save_ok (mgr, make_state (1), 1);
   recorder_assert (&rec, "S1");
-  before = read_bytes (path);
+  before = ckpt_test_read_bytes (path);
 
   other = g_variant_ref_sink (g_variant_new_parsed ("('other', int64 99, @ad [], @a{sv} {}, (2, 3), @ab [])"));
   ok = ckpt_manager_save (mgr, other, 1, NULL, &error);
@@ -754,7 +716,7 @@ test_exists (Fixture       *f,
   g_clear_pointer (&before, g_bytes_unref);
   g_free (path);
   path = checkpoint_path (f, "ckpt_2");
-  before = read_bytes (path);
+  before = ckpt_test_read_bytes (path);
   ok = ckpt_manager_save (mgr, make_state (3), 2, NULL, &error);
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS);
   g_assert_false (ok);
@@ -922,9 +884,9 @@ test_not_found (Fixture       *f,
   {
     g_autofree char *p = checkpoint_path (f, "ckpt_02");
     g_autofree char *src = checkpoint_path (f, "ckpt_1");
-    g_autoptr(GBytes) bytes = read_bytes (src);
+    g_autoptr(GBytes) bytes = ckpt_test_read_bytes (src);
 
-    write_file (p, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    ckpt_test_write_file (p, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
     assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
   }
 
@@ -1219,7 +1181,7 @@ test_bit_flips (Fixture       *f,
 
   save_ok (mgr, state, 1);
   recorder_init (&rec, mgr);
-  orig = read_bytes (path);
+  orig = ckpt_test_read_bytes (path);
   buf = g_memdup2 (g_bytes_get_data (orig, NULL), g_bytes_get_size (orig));
   len = g_bytes_get_size (orig);
   g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
@@ -1233,7 +1195,7 @@ test_bit_flips (Fixture       *f,
         gint64 round_num = -2;
 
         buf[i] ^= (guint8) (1u << bit);
-        write_file (path, buf, len);
+        ckpt_test_write_file (path, buf, len);
 
         value = ckpt_manager_load (mgr, NULL, 1, NULL, &error);
         if (value != NULL || !g_error_matches (error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
@@ -1257,7 +1219,7 @@ test_bit_flips (Fixture       *f,
   g_assert_cmpuint (rec.log->len, >, 0);
 
   /* Restored: loads again. */
-  write_file (path, buf, len);
+  ckpt_test_write_file (path, buf, len);
   {
     g_autoptr(GVariant) value = load_ok (mgr, NULL, 1);
 
@@ -1287,7 +1249,7 @@ test_truncations (Fixture       *f,
 
   save_ok (mgr, state, 5);
   recorder_init (&rec, mgr);
-  orig = read_bytes (path);
+  orig = ckpt_test_read_bytes (path);
   buf = g_bytes_get_data (orig, &len);
 
   for (n = 0; n < len; n++)
@@ -1295,7 +1257,7 @@ test_truncations (Fixture       *f,
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) value = NULL;
 
-      write_file (path, buf, n);
+      ckpt_test_write_file (path, buf, n);
       value = ckpt_manager_load (mgr, NULL, 5, NULL, &error);
       if (value != NULL || !g_error_matches (error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
         g_test_message ("truncation to %" G_GSIZE_FORMAT " bytes not rejected", n);
@@ -1312,13 +1274,13 @@ test_truncations (Fixture       *f,
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) value = NULL;
 
-      write_file (path, longer, n);
+      ckpt_test_write_file (path, longer, n);
       value = ckpt_manager_load (mgr, NULL, 5, NULL, &error);
       g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
       g_assert_null (value);
     }
 
-  write_file (path, buf, len);
+  ckpt_test_write_file (path, buf, len);
   {
     g_autoptr(GVariant) value = load_ok (mgr, NULL, 5);
 
@@ -1374,7 +1336,7 @@ test_corrupt_newest (Fixture       *f,
 
   /* Two damaged (round 2 emptied): reported newest first. */
   recorder_reset (&rec);
-  write_file (p2, "", 0);
+  ckpt_test_write_file (p2, "", 0);
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 1);
@@ -1432,8 +1394,8 @@ test_renamed (Fixture       *f,
   save_ok (mgr, make_state (2), 2);
   save_ok (mgr, make_state (3), 3);
   recorder_init (&rec, mgr);
-  b2 = read_bytes (p2);
-  write_file (p3, g_bytes_get_data (b2, NULL), g_bytes_get_size (b2));
+  b2 = ckpt_test_read_bytes (p2);
+  ckpt_test_write_file (p3, g_bytes_get_data (b2, NULL), g_bytes_get_size (b2));
 
   assert_load_fails (mgr, NULL, 3, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   recorder_assert (&rec, "C3");
@@ -1472,7 +1434,7 @@ test_rehashed (Fixture       *f,
   save_ok (mgr, bools, 2);
   recorder_init (&rec, mgr);
 
-  orig = read_bytes (p2);
+  orig = ckpt_test_read_bytes (p2);
   len = g_bytes_get_size (orig);
   buf = g_memdup2 (g_bytes_get_data (orig, NULL), len);
 
@@ -1491,7 +1453,7 @@ test_rehashed (Fixture       *f,
   /* Non-normal payload (a boolean byte of 2). */
   buf[header_size] = 2;
   fix_checksum (buf, len);
-  write_file (p2, buf, len);
+  ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   recorder_assert (&rec, "C2");
   buf[header_size] = 1;
@@ -1500,7 +1462,7 @@ test_rehashed (Fixture       *f,
   recorder_reset (&rec);
   write_u32_le (buf + CKPT_FORMAT_OFFSET_VERSION, 0);
   fix_checksum (buf, len);
-  write_file (p2, buf, len);
+  ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   recorder_assert (&rec, "C2");
 
@@ -1508,7 +1470,7 @@ test_rehashed (Fixture       *f,
   recorder_reset (&rec);
   write_u32_le (buf + CKPT_FORMAT_OFFSET_VERSION, 2);
   fix_checksum (buf, len);
-  write_file (p2, buf, len);
+  ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED);
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED);
@@ -1517,7 +1479,7 @@ test_rehashed (Fixture       *f,
   recorder_assert (&rec, "");
 
   /* Restored. */
-  write_file (p2, g_bytes_get_data (orig, NULL), len);
+  ckpt_test_write_file (p2, g_bytes_get_data (orig, NULL), len);
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (round_num, ==, 2);
@@ -1583,9 +1545,9 @@ test_junk (Fixture       *f,
         {
           g_autofree char *src = checkpoint_path (f, "ckpt_1");
           g_autofree char *dst = checkpoint_path (f, "ckpt_001");
-          g_autoptr(GBytes) bytes = read_bytes (src);
+          g_autoptr(GBytes) bytes = ckpt_test_read_bytes (src);
 
-          write_file (dst, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+          ckpt_test_write_file (dst, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
         }
     }
 
@@ -1825,7 +1787,7 @@ test_query_info (Fixture       *f,
 
   /* Damage in the state: seen only when verifying. */
   contents[length - 1] ^= 0x20;
-  write_file (path3, contents, length);
+  ckpt_test_write_file (path3, contents, length);
   unverified = ckpt_manager_query_info (mgr, 3, FALSE, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (ckpt_info_get_verified (unverified));
@@ -1835,7 +1797,7 @@ test_query_info (Fixture       *f,
 
   /* Another round's file under this name. */
   contents[length - 1] ^= 0x20;
-  write_file (path4, contents, length);
+  ckpt_test_write_file (path4, contents, length);
   g_assert_null (ckpt_manager_query_info (mgr, 4, FALSE, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   g_clear_error (&error);
@@ -2533,7 +2495,7 @@ test_byteswapped (Fixture       *f,
       return;
     }
 
-  bytes = read_bytes (fixture);
+  bytes = ckpt_test_read_bytes (fixture);
   buf = g_bytes_get_data (bytes, &len);
   g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
   g_assert_cmpmem (buf, CKPT_FORMAT_MAGIC_LEN, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
@@ -2547,7 +2509,7 @@ test_byteswapped (Fixture       *f,
 
   g_assert_cmpint (g_mkdir (f->root_path, 0755), ==, 0);
   dest = checkpoint_path (f, "ckpt_7");
-  write_file (dest, buf, len);
+  ckpt_test_write_file (dest, buf, len);
 
   mgr = new_manager (f, NULL, 0, TRUE);
   recorder_init (&rec, mgr);

@@ -59,29 +59,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers */
 
-static void
-write_file (const char    *path,
-            gconstpointer  data,
-            gsize          len)
-{
-  const guint8 *p = data;
-  int fd;
-
-  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  g_assert_cmpint (fd, >=, 0);
-  while (len > 0)
-    {
-      gssize n = write (fd, p, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >, 0);
-      p += n;
-      len -= (gsize) n;
-    }
-  g_assert_true (g_close (fd, NULL));
-}
-
 static guint32
 read_u32 (const guint8 *p)
 {
@@ -298,7 +275,7 @@ static void
 checker_set_sample (Checker *c,
                     Sample  *s)
 {
-  write_file (c->path1, g_bytes_get_data (s->file1, NULL), g_bytes_get_size (s->file1));
+  ckpt_test_write_file (c->path1, g_bytes_get_data (s->file1, NULL), g_bytes_get_size (s->file1));
 }
 
 /* @data (@len bytes) as round 2 of @s must be rejected as CORRUPT by the
@@ -330,7 +307,7 @@ check_damaged (Checker      *c,
       gint64 round_num = -2;
 
       g_clear_error (&error);
-      write_file (c->path2, data, len);
+      ckpt_test_write_file (c->path2, data, len);
 
       value = ckpt_manager_load (c->mgr, NULL, 2, NULL, &error);
       g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
@@ -751,7 +728,7 @@ check_hostile (Checker            *c,
 
   /* Through the manager: load_latest falls back past a CORRUPT one,
    * returns TYPE_MISMATCH and UNSUPPORTED as they are. */
-  write_file (c->path2, g_bytes_get_data (file, NULL), g_bytes_get_size (file));
+  ckpt_test_write_file (c->path2, g_bytes_get_data (file, NULL), g_bytes_get_size (file));
   g_clear_error (&error);
   value = ckpt_manager_load_latest (c->mgr, asked, &round_num, NULL, &error);
   if (error == NULL && round_num == 2)
@@ -803,7 +780,7 @@ test_hostile (void)
     g_autoptr(GBytes) good1 = ckpt_format_encode_bytes (g_variant_new ("(xad)", 1, NULL), 1, 0,
                                                         CKPT_FORMAT_ENCODE_NONE);
 
-    write_file (c.path1, g_bytes_get_data (good1, NULL), g_bytes_get_size (good1));
+    ckpt_test_write_file (c.path1, g_bytes_get_data (good1, NULL), g_bytes_get_size (good1));
   }
 
   /* Not in normal form. */

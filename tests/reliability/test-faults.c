@@ -57,41 +57,6 @@ static const struct
 /* ------------------------------------------------------------------------ */
 /* Files and directories */
 
-static void
-write_file (const char    *path,
-            gconstpointer  data,
-            gsize          len)
-{
-  const guint8 *p = data;
-  int fd;
-
-  fd = g_open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  g_assert_cmpint (fd, >=, 0);
-  while (len > 0)
-    {
-      gssize n = write (fd, p, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >, 0);
-      p += n;
-      len -= (gsize) n;
-    }
-  g_assert_true (g_close (fd, NULL));
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *contents = NULL;
-  gsize len = 0;
-
-  g_file_get_contents (path, &contents, &len, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (contents, len);
-}
-
 /* Names of temp files of @prefix in @path. */
 static guint
 count_temps (const char *path,
@@ -134,7 +99,7 @@ snapshot_add (GHashTable *snap,
     }
   else if (S_ISREG (st.st_mode))
     {
-      g_autoptr(GBytes) contents = read_bytes (path);
+      g_autoptr(GBytes) contents = ckpt_test_read_bytes (path);
       GByteArray *value = g_byte_array_new ();
 
       g_byte_array_append (value, (const guint8 *) "f:", 2);
@@ -361,7 +326,7 @@ make_template (Fixture *f,
       g_autofree char *path = g_build_filename (f->root_path, name, NULL);
 
       save_ok (mgr, r);
-      g_ptr_array_add (f->template_files, read_bytes (path));
+      g_ptr_array_add (f->template_files, ckpt_test_read_bytes (path));
     }
   g_clear_pointer (&f->template, g_hash_table_unref);
   f->template = snapshot_take (f->root_path);
@@ -381,7 +346,7 @@ reset_root (Fixture *f)
       g_autofree char *path = g_build_filename (f->root_path, name, NULL);
       GBytes *bytes = g_ptr_array_index (f->template_files, i);
 
-      write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      ckpt_test_write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
     }
 }
 
@@ -402,7 +367,7 @@ assert_unchanged (Fixture    *f,
   g_assert_nonnull (expected);
   if (may_be_gone && !g_file_test (path, G_FILE_TEST_EXISTS))
     return;
-  bytes = read_bytes (path);
+  bytes = ckpt_test_read_bytes (path);
   contents = g_bytes_new_from_bytes (expected, 2, g_bytes_get_size (expected) - 2);
   g_assert_true (g_bytes_equal (bytes, contents));
 }
@@ -951,7 +916,7 @@ write_temp (Fixture      *f,
   g_autofree char *path = g_build_filename (f->root_path, name, NULL);
 
   g_assert_true (ckpt_storage_is_temp_name (PREFIX, name));
-  write_file (path, g_bytes_get_data (contents, NULL), MIN (len, g_bytes_get_size (contents)));
+  ckpt_test_write_file (path, g_bytes_get_data (contents, NULL), MIN (len, g_bytes_get_size (contents)));
   g_ptr_array_add (names, g_steal_pointer (&name));
 }
 
@@ -985,7 +950,7 @@ test_stale_temps (Fixture       *f,
     g_autofree char *other = ckpt_storage_build_temp_name ("other_", 4);
     g_autofree char *path = g_build_filename (f->root_path, other, NULL);
 
-    write_file (path, "other", 5);
+    ckpt_test_write_file (path, "other", 5);
   }
 
   /* Loads and listings ignore them and change nothing. */
@@ -1049,7 +1014,7 @@ test_foreign_files (Fixture       *f,
     {
       g_autofree char *p = g_build_filename (f->root_path, foreign[i], NULL);
 
-      write_file (p, foreign[i], strlen (foreign[i]));
+      ckpt_test_write_file (p, foreign[i], strlen (foreign[i]));
     }
   /* A directory and a symlink under checkpoint names, a directory under a
    * temp name, a subdirectory holding checkpoint names. */
@@ -1057,7 +1022,7 @@ test_foreign_files (Fixture       *f,
   g_assert_cmpint (g_mkdir (path, 0755), ==, 0);
   g_free (path);
   path = g_build_filename (f->root_path, "ckpt_7", "ckpt_1", NULL);
-  write_file (path, "inner", 5);
+  ckpt_test_write_file (path, "inner", 5);
   g_free (path);
   path = g_build_filename (f->root_path, "ckpt_8", NULL);
   g_assert_cmpint (symlink ("other_1", path), ==, 0);
@@ -1069,7 +1034,7 @@ test_foreign_files (Fixture       *f,
   g_assert_cmpint (g_mkdir (path, 0755), ==, 0);
   g_free (path);
   path = g_build_filename (f->root_path, "sub", "ckpt_1", NULL);
-  write_file (path, "nested", 6);
+  ckpt_test_write_file (path, "nested", 6);
   g_clear_pointer (&path, g_free);
 
   before = snapshot_take (f->root_path);
