@@ -14,10 +14,9 @@
 #endif
 #include <sys/resource.h>
 
-#include <xxhash.h>
-
 #include <ckpt-glib/ckpt-glib.h>
 #include "ckpt-format-private.h"
+#include "ckpt-test-util.h"
 
 #define TEST_CTIME G_GINT64_CONSTANT (1700000000123456)
 #define HOST_BYTE_ORDER (G_BYTE_ORDER == G_LITTLE_ENDIAN ? 'l' : 'B')
@@ -90,66 +89,6 @@ static const char * const round_trip_values[] = {
 
 /* ---- helpers ---- */
 
-static guint32
-get_le32 (const guint8 *p)
-{
-  guint32 v;
-
-  memcpy (&v, p, sizeof v);
-  return GUINT32_FROM_LE (v);
-}
-
-static guint64
-get_le64 (const guint8 *p)
-{
-  guint64 v;
-
-  memcpy (&v, p, sizeof v);
-  return GUINT64_FROM_LE (v);
-}
-
-static void
-put_le32 (guint8  *p,
-          guint32  v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-static void
-put_le64 (guint8  *p,
-          guint64  v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-/* The checksum of the format: XXH3-64, seeded, over every byte of the file
- * but the checksum field itself, i.e. [0,40) then [48,len). */
-static guint64
-compute_checksum (const guint8 *buf,
-                  gsize         len)
-{
-  g_autofree guint8 *concat = NULL;
-
-  g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
-  concat = g_malloc (len - 8);
-  memcpy (concat, buf, CKPT_FORMAT_OFFSET_CHECKSUM);
-  memcpy (concat + CKPT_FORMAT_OFFSET_CHECKSUM,
-          buf + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
-          len - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
-  return XXH3_64bits_withSeed (concat, len - 8, CKPT_FORMAT_CHECKSUM_SEED);
-}
-
-/* Rewrites the checksum of a modified file so that only the structural
- * checks can reject it. */
-static void
-reseal (guint8 *buf,
-        gsize   len)
-{
-  put_le64 (buf + CKPT_FORMAT_OFFSET_CHECKSUM, compute_checksum (buf, len));
-}
-
 static GVariant *
 parse_value (const char *text)
 {
@@ -183,8 +122,8 @@ dup_bytes (GBytes *bytes,
 static guint32
 header_size_of (GBytes *file)
 {
-  return get_le32 ((const guint8 *) g_bytes_get_data (file, NULL) +
-                   CKPT_FORMAT_OFFSET_HEADER_SIZE);
+  return ckpt_test_get_le32 ((const guint8 *) g_bytes_get_data (file, NULL) +
+                             CKPT_FORMAT_OFFSET_HEADER_SIZE);
 }
 
 /* Decodes @file and asserts that it is rejected with @code. */
@@ -231,7 +170,7 @@ patch (GBytes        *file,
   g_assert_cmpuint (offset + size, <=, len);
   memcpy (buf + offset, data, size);
   if (do_reseal)
-    reseal (buf, len);
+    ckpt_test_reseal (buf, len);
   return g_bytes_new_take (buf, len);
 }
 
@@ -243,7 +182,7 @@ patch_le32 (GBytes   *file,
 {
   guint8 le[4];
 
-  put_le32 (le, value);
+  ckpt_test_put_le32 (le, value);
   return patch (file, offset, le, sizeof le, do_reseal);
 }
 
@@ -255,7 +194,7 @@ patch_le64 (GBytes   *file,
 {
   guint8 le[8];
 
-  put_le64 (le, value);
+  ckpt_test_put_le64 (le, value);
   return patch (file, offset, le, sizeof le, do_reseal);
 }
 
@@ -303,8 +242,8 @@ check_round_trip (GVariant              *value,
   g_assert_cmpuint (header.payload_size, ==, g_variant_get_size (value));
   g_assert_cmpuint (header.header_size + header.payload_size, ==, len);
   g_assert_cmpuint (header.checksum, ==,
-                    get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM));
-  g_assert_cmpuint (header.checksum, ==, compute_checksum (data, len));
+                    ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM));
+  g_assert_cmpuint (header.checksum, ==, ckpt_test_checksum (data, len));
 
   if (enc_flags & CKPT_FORMAT_ENCODE_BYTESWAP)
     g_assert_cmpint (header.byte_order, ==, SWAPPED_BYTE_ORDER);
@@ -482,16 +421,16 @@ test_header_fields (void)
   data = g_bytes_get_data (file, &len);
 
   g_assert_cmpmem (data, CKPT_FORMAT_MAGIC_LEN, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
-  g_assert_cmpuint (get_le32 (data + CKPT_FORMAT_OFFSET_VERSION), ==, 1);
-  g_assert_cmpuint (get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE) % 8, ==, 0);
-  g_assert_cmpuint (get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE) +
-                    get_le64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE), ==, len);
-  g_assert_cmpint ((gint64) get_le64 (data + CKPT_FORMAT_OFFSET_ROUND), ==, 3);
-  g_assert_cmpint ((gint64) get_le64 (data + CKPT_FORMAT_OFFSET_CTIME), ==, TEST_CTIME);
-  g_assert_cmpuint (get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM), ==,
-                    compute_checksum (data, len));
-  g_assert_cmpuint (CKPT_FORMAT_FIXED_HEADER_SIZE + get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE),
-                    <=, get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE));
+  g_assert_cmpuint (ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_VERSION), ==, 1);
+  g_assert_cmpuint (ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE) % 8, ==, 0);
+  g_assert_cmpuint (ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE) +
+                    ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE), ==, len);
+  g_assert_cmpint ((gint64) ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_ROUND), ==, 3);
+  g_assert_cmpint ((gint64) ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_CTIME), ==, TEST_CTIME);
+  g_assert_cmpuint (ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM), ==,
+                    ckpt_test_checksum (data, len));
+  g_assert_cmpuint (CKPT_FORMAT_FIXED_HEADER_SIZE + ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE),
+                    <=, ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE));
   for (gsize i = CKPT_FORMAT_OFFSET_BYTE_ORDER + 1; i < CKPT_FORMAT_FIXED_HEADER_SIZE; i++)
     g_assert_cmpuint (data[i], ==, 0);
 
@@ -502,9 +441,9 @@ test_header_fields (void)
   g_assert_cmpint (header.round_num, ==, 3);
   g_assert_cmpint (header.ctime_usec, ==, TEST_CTIME);
   g_assert_cmpint (header.byte_order, ==, HOST_BYTE_ORDER);
-  g_assert_cmpuint (header.header_size, ==, get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE));
-  g_assert_cmpuint (header.payload_size, ==, get_le64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE));
-  g_assert_cmpuint (header.checksum, ==, get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM));
+  g_assert_cmpuint (header.header_size, ==, ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE));
+  g_assert_cmpuint (header.payload_size, ==, ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE));
+  g_assert_cmpuint (header.checksum, ==, ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_CHECKSUM));
   type_string = g_variant_type_dup_string (header.type);
   g_assert_cmpstr (type_string, ==, "(ias)");
   g_assert_nonnull (header.metadata);
@@ -778,7 +717,7 @@ test_huge_sizes_run (void)
   gsize len = g_bytes_get_size (file);
   guint32 hsize = header_size_of (file);
   const guint8 *data = g_bytes_get_data (file, NULL);
-  guint32 meta_size = get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE);
+  guint32 meta_size = ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE);
   const guint64 payload_sizes[] = {
     G_MAXUINT64, G_MAXUINT64 - hsize + 1, G_MAXUINT64 - 7,
     (guint64) G_MAXINT64, (guint64) G_MAXINT64 + 1, G_GUINT64_CONSTANT (1) << 40,
@@ -1029,7 +968,7 @@ test_padding (void)
   g_autoptr(GBytes) file = small_checkpoint ();
   const guint8 *data = g_bytes_get_data (file, NULL);
   guint32 meta_end = CKPT_FORMAT_FIXED_HEADER_SIZE +
-                     get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE);
+                     ckpt_test_get_le32 (data + CKPT_FORMAT_OFFSET_META_SIZE);
   guint32 hsize = header_size_of (file);
 
   if (meta_end == hsize)
@@ -1146,8 +1085,8 @@ replace_payload (GBytes        *file,
   memcpy (buf, g_bytes_get_data (file, NULL), hsize);
   if (payload_size > 0)
     memcpy (buf + hsize, payload, payload_size);
-  put_le64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE, payload_size);
-  reseal (buf, hsize + payload_size);
+  ckpt_test_put_le64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE, payload_size);
+  ckpt_test_reseal (buf, hsize + payload_size);
   return g_bytes_new_take (buf, hsize + payload_size);
 }
 
@@ -1315,7 +1254,7 @@ test_byteswapped_header (void)
   guint32 hsize = header_size_of (file);
 
   /* The fixed header stays little-endian. */
-  g_assert_cmpint ((gint64) get_le64 (data + CKPT_FORMAT_OFFSET_ROUND), ==, 3);
+  g_assert_cmpint ((gint64) ckpt_test_get_le64 (data + CKPT_FORMAT_OFFSET_ROUND), ==, 3);
   g_assert_cmpint (data[CKPT_FORMAT_OFFSET_BYTE_ORDER], ==, SWAPPED_BYTE_ORDER);
   /* The payload really is in the other byte order. */
   g_assert_cmpuint (g_bytes_get_size (file) - hsize, ==, g_variant_get_size (value));

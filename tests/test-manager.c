@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <xxhash.h>
 
 #include <ckpt-glib/ckpt-glib.h>
 
@@ -302,65 +301,6 @@ flip_bit (const char *path,
   g_assert_cmpuint (offset, <, len);
   buf[offset] ^= (guint8) (1u << bit);
   ckpt_test_write_file (path, buf, len);
-}
-
-/* The format's checksum: seeded XXH3-64 over every byte except 40..47. */
-static guint64
-format_checksum (const guint8 *buf,
-                 gsize         len)
-{
-  XXH3_state_t *state = XXH3_createState ();
-  guint64 hash;
-
-  g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
-  XXH3_64bits_reset_withSeed (state, CKPT_FORMAT_CHECKSUM_SEED);
-  XXH3_64bits_update (state, buf, CKPT_FORMAT_OFFSET_CHECKSUM);
-  XXH3_64bits_update (state, buf + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
-                      len - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
-  hash = XXH3_64bits_digest (state);
-  XXH3_freeState (state);
-  return hash;
-}
-
-static guint64
-read_u64_le (const guint8 *p)
-{
-  guint64 v;
-
-  memcpy (&v, p, sizeof v);
-  return GUINT64_FROM_LE (v);
-}
-
-static guint32
-read_u32_le (const guint8 *p)
-{
-  guint32 v;
-
-  memcpy (&v, p, sizeof v);
-  return GUINT32_FROM_LE (v);
-}
-
-static void
-write_u32_le (guint8  *p,
-              guint32  v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-static void
-write_u64_le (guint8  *p,
-              guint64  v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-static void
-fix_checksum (guint8 *buf,
-              gsize   len)
-{
-  write_u64_le (buf + CKPT_FORMAT_OFFSET_CHECKSUM, format_checksum (buf, len));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1440,19 +1380,20 @@ test_rehashed (Fixture       *f,
 
   /* The header as documented. */
   g_assert_cmpmem (buf, CKPT_FORMAT_MAGIC_LEN, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
-  g_assert_cmpuint (read_u32_le (buf + CKPT_FORMAT_OFFSET_VERSION), ==, 1);
-  header_size = read_u32_le (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
+  g_assert_cmpuint (ckpt_test_get_le32 (buf + CKPT_FORMAT_OFFSET_VERSION), ==, 1);
+  header_size = ckpt_test_get_le32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
   g_assert_cmpuint (header_size % 8, ==, 0);
   g_assert_cmpuint (header_size, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
-  g_assert_cmpuint (read_u64_le (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE), ==, 3);
+  g_assert_cmpuint (ckpt_test_get_le64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE), ==, 3);
   g_assert_cmpuint (header_size + 3, ==, len);
-  g_assert_cmpint ((gint64) read_u64_le (buf + CKPT_FORMAT_OFFSET_ROUND), ==, 2);
-  g_assert_cmpuint (read_u64_le (buf + CKPT_FORMAT_OFFSET_CHECKSUM), ==, format_checksum (buf, len));
+  g_assert_cmpint ((gint64) ckpt_test_get_le64 (buf + CKPT_FORMAT_OFFSET_ROUND), ==, 2);
+  g_assert_cmpuint (ckpt_test_get_le64 (buf + CKPT_FORMAT_OFFSET_CHECKSUM), ==,
+                    ckpt_test_checksum (buf, len));
   g_assert_cmpmem (buf + header_size, 3, "\1\0\1", 3);
 
   /* Non-normal payload (a boolean byte of 2). */
   buf[header_size] = 2;
-  fix_checksum (buf, len);
+  ckpt_test_reseal (buf, len);
   ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   recorder_assert (&rec, "C2");
@@ -1460,16 +1401,16 @@ test_rehashed (Fixture       *f,
 
   /* Version 0. */
   recorder_reset (&rec);
-  write_u32_le (buf + CKPT_FORMAT_OFFSET_VERSION, 0);
-  fix_checksum (buf, len);
+  ckpt_test_put_le32 (buf + CKPT_FORMAT_OFFSET_VERSION, 0);
+  ckpt_test_reseal (buf, len);
   ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   recorder_assert (&rec, "C2");
 
   /* A newer version. */
   recorder_reset (&rec);
-  write_u32_le (buf + CKPT_FORMAT_OFFSET_VERSION, 2);
-  fix_checksum (buf, len);
+  ckpt_test_put_le32 (buf + CKPT_FORMAT_OFFSET_VERSION, 2);
+  ckpt_test_reseal (buf, len);
   ckpt_test_write_file (p2, buf, len);
   assert_load_fails (mgr, NULL, 2, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED);
   value = ckpt_manager_load_latest (mgr, NULL, &round_num, NULL, &error);
@@ -2499,12 +2440,12 @@ test_byteswapped (Fixture       *f,
   buf = g_bytes_get_data (bytes, &len);
   g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
   g_assert_cmpmem (buf, CKPT_FORMAT_MAGIC_LEN, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
-  g_assert_cmpint ((gint64) read_u64_le (buf + CKPT_FORMAT_OFFSET_ROUND), ==, FIXTURE_ROUND);
+  g_assert_cmpint ((gint64) ckpt_test_get_le64 (buf + CKPT_FORMAT_OFFSET_ROUND), ==, FIXTURE_ROUND);
   /* It really is in the other byte order. */
   g_assert_cmpint (buf[CKPT_FORMAT_OFFSET_BYTE_ORDER], ==,
                    G_BYTE_ORDER == G_LITTLE_ENDIAN ? 'B' : 'l');
-  header_size = read_u32_le (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
-  payload_size = read_u64_le (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE);
+  header_size = ckpt_test_get_le32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
+  payload_size = ckpt_test_get_le64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE);
   g_assert_cmpuint ((guint64) header_size + payload_size, ==, len);
 
   g_assert_cmpint (g_mkdir (f->root_path, 0755), ==, 0);

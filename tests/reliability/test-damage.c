@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
-#include <xxhash.h>
 
 #include <ckpt-glib/ckpt-glib.h>
 
@@ -58,48 +57,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
-
-static guint32
-read_u32 (const guint8 *p)
-{
-  guint32 v;
-
-  memcpy (&v, p, sizeof v);
-  return GUINT32_FROM_LE (v);
-}
-
-static void
-write_u32 (guint8  *p,
-           guint32  v)
-{
-  v = GUINT32_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-static void
-write_u64 (guint8  *p,
-           guint64  v)
-{
-  v = GUINT64_TO_LE (v);
-  memcpy (p, &v, sizeof v);
-}
-
-/* Recomputes the checksum, as a hostile writer would (the format's
- * definition: seeded XXH3-64 over [0, 40) and [48, end)). */
-static void
-reseal (guint8 *file,
-        gsize   size)
-{
-  XXH3_state_t *state = XXH3_createState ();
-
-  g_assert_cmpuint (size, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
-  XXH3_64bits_reset_withSeed (state, CKPT_FORMAT_CHECKSUM_SEED);
-  XXH3_64bits_update (state, file, CKPT_FORMAT_OFFSET_CHECKSUM);
-  XXH3_64bits_update (state, file + CKPT_FORMAT_OFFSET_CHECKSUM + 8,
-                      size - CKPT_FORMAT_OFFSET_CHECKSUM - 8);
-  write_u64 (file + CKPT_FORMAT_OFFSET_CHECKSUM, XXH3_64bits_digest (state));
-  XXH3_freeState (state);
-}
 
 static guint32
 test_seed (void)
@@ -345,7 +302,7 @@ damage_sample (Checker      *c,
   gsize len = g_bytes_get_size (s->file2);
   g_autofree guint8 *buf = g_memdup2 (g_bytes_get_data (s->file2, NULL), len);
   gboolean small = len <= SMALL_LIMIT;
-  guint32 header_size = read_u32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
+  guint32 header_size = ckpt_test_get_le32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE);
   guint decoded_before = c->decoded, loaded_before = c->loaded;
   gint64 t0 = g_get_monotonic_time ();
   gsize i;
@@ -566,11 +523,11 @@ huge_sizes_child (void)
       g_autofree guint8 *buf = g_memdup2 (g_bytes_get_data (good, NULL), len);
 
       if (fields[i].width == 4)
-        write_u32 (buf + fields[i].offset, (guint32) fields[i].value);
+        ckpt_test_put_le32 (buf + fields[i].offset, (guint32) fields[i].value);
       else
-        write_u64 (buf + fields[i].offset, fields[i].value);
+        ckpt_test_put_le64 (buf + fields[i].offset, fields[i].value);
       check_damaged (&c, &s, buf, len, TRUE, "A huge declared size");
-      reseal (buf, len);
+      ckpt_test_reseal (buf, len);
       check_damaged (&c, &s, buf, len, TRUE, "A huge declared size (resealed)");
     }
   checker_clear (&c);
@@ -617,17 +574,17 @@ build_file (gint64        round_num,
   guint8 *buf = g_malloc0 (MAX (len, 1));
 
   memcpy (buf, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
-  write_u32 (buf + CKPT_FORMAT_OFFSET_VERSION, 1);
-  write_u32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE, (guint32) header_size);
-  write_u64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE, payload_size);
-  write_u64 (buf + CKPT_FORMAT_OFFSET_ROUND, (guint64) round_num);
-  write_u64 (buf + CKPT_FORMAT_OFFSET_CTIME, 0);
-  write_u32 (buf + CKPT_FORMAT_OFFSET_META_SIZE, (guint32) meta_size);
+  ckpt_test_put_le32 (buf + CKPT_FORMAT_OFFSET_VERSION, 1);
+  ckpt_test_put_le32 (buf + CKPT_FORMAT_OFFSET_HEADER_SIZE, (guint32) header_size);
+  ckpt_test_put_le64 (buf + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE, payload_size);
+  ckpt_test_put_le64 (buf + CKPT_FORMAT_OFFSET_ROUND, (guint64) round_num);
+  ckpt_test_put_le64 (buf + CKPT_FORMAT_OFFSET_CTIME, 0);
+  ckpt_test_put_le32 (buf + CKPT_FORMAT_OFFSET_META_SIZE, (guint32) meta_size);
   buf[CKPT_FORMAT_OFFSET_BYTE_ORDER] = G_BYTE_ORDER == G_LITTLE_ENDIAN ? 'l' : 'B';
   memcpy (buf + CKPT_FORMAT_FIXED_HEADER_SIZE, g_bytes_get_data (meta, NULL), meta_size);
   if (payload_size > 0)
     memcpy (buf + header_size, payload, payload_size);
-  reseal (buf, len);
+  ckpt_test_reseal (buf, len);
   return g_bytes_new_take (buf, len);
 }
 
@@ -927,7 +884,7 @@ test_hostile (void)
   {
     g_autoptr(GBytes) good = ckpt_format_encode_bytes (make_ad (2, 4), 2, 0, CKPT_FORMAT_ENCODE_NONE);
     gsize len = g_bytes_get_size (good);
-    guint32 header_size = read_u32 ((const guint8 *) g_bytes_get_data (good, NULL) + CKPT_FORMAT_OFFSET_HEADER_SIZE);
+    guint32 header_size = ckpt_test_get_le32 ((const guint8 *) g_bytes_get_data (good, NULL) + CKPT_FORMAT_OFFSET_HEADER_SIZE);
     const struct
     {
       const char *what;
@@ -956,7 +913,7 @@ test_hostile (void)
         g_autoptr(GBytes) file = NULL;
 
         buf[patches[i].offset] = patches[i].value;
-        reseal (buf, len);
+        ckpt_test_reseal (buf, len);
         file = g_bytes_new_take (g_steal_pointer (&buf), len);
         check_hostile (&c, patches[i].what, file, NULL, patches[i].code, &totals);
       }
