@@ -191,26 +191,6 @@ writer_thread (gpointer data)
   return NULL;
 }
 
-static char *
-read_all (int fd)
-{
-  GString *out = g_string_new (NULL);
-  char buf[4096];
-
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >=, 0);
-      if (n == 0)
-        break;
-      g_string_append_len (out, buf, n);
-    }
-  return g_string_free (out, FALSE);
-}
-
 typedef struct
 {
   guint ok;
@@ -229,10 +209,9 @@ run_all (const char       *root,
          gsize             n_winners,
          Tally            *tally)
 {
-  g_autofree char *exe = NULL;
+  g_autofree char *exe = ckpt_test_self_exe ();
   g_autofree char *mode_str = g_strdup_printf ("%d", (int) mode);
   g_autofree char *flags_str = g_strdup_printf ("%u", (guint) flags);
-  g_autoptr(GError) error = NULL;
   g_autoptr(CkptManager) shared = new_manager (root, mode, flags);
   GString *outs[N_WRITERS];
   ThreadData threads[N_THREADS];
@@ -244,8 +223,6 @@ run_all (const char       *root,
   gboolean go = FALSE;
   gsize i, w;
 
-  exe = g_file_read_link ("/proc/self/exe", &error);
-  g_assert_no_error (error);
   g_mutex_init (&lock);
   g_cond_init (&cond);
   for (i = 0; i < n_winners; i++)
@@ -267,9 +244,7 @@ run_all (const char       *root,
       char *argv[] = { exe, (char *) "--child-writer", (char *) root, mode_str, flags_str,
                        writer_str, NULL };
 
-      g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                &pids[i], &in_fds[i], &out_fds[i], NULL, &error);
-      g_assert_no_error (error);
+      pids[i] = ckpt_test_spawn_child (argv, &in_fds[i], &out_fds[i]);
     }
 
   /* Go. */
@@ -285,7 +260,7 @@ run_all (const char       *root,
 
   for (i = 0; i < N_PROCESSES; i++)
     {
-      g_autofree char *out = read_all (out_fds[i]);
+      g_autofree char *out = ckpt_test_read_all (out_fds[i]);
       int status = 0;
 
       close (out_fds[i]);

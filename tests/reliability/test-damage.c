@@ -58,25 +58,6 @@
 /* ------------------------------------------------------------------------ */
 /* Helpers */
 
-static guint32
-test_seed (void)
-{
-  const char *env = g_getenv ("CKPT_TEST_SEED");
-
-  if (env != NULL)
-    return (guint32) g_ascii_strtoull (env, NULL, 10);
-  return (guint32) g_test_rand_int ();
-}
-
-static guint
-n_flips (void)
-{
-  const char *env = g_getenv ("CKPT_DAMAGE_FLIPS");
-  guint64 n = env != NULL ? g_ascii_strtoull (env, NULL, 10) : 0;
-
-  return n > 0 ? (guint) n : DEFAULT_FLIPS;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Samples */
 
@@ -369,7 +350,7 @@ damage_sample (Checker      *c,
     }
   else
     {
-      guint n = n_flips ();
+      guint n = ckpt_test_env_count ("CKPT_DAMAGE_FLIPS", DEFAULT_FLIPS);
 
       for (i = 0; i < (gsize) header_size * 8; i++)
         {
@@ -431,7 +412,7 @@ test_damage (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *tmp = g_dir_make_tmp ("test-damage-XXXXXX", &error);
   g_autoptr(GRand) rand = NULL;
-  guint32 seed = test_seed ();
+  guint32 seed = ckpt_test_seed ();
   DamageTotals totals = { 0, };
   Checker c;
   gsize k, z;

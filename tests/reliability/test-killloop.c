@@ -285,16 +285,6 @@ child_crash (const char *root,
 /* ------------------------------------------------------------------------ */
 /* Parent helpers */
 
-static char *
-self_exe (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_file_read_link ("/proc/self/exe", &error);
-
-  g_assert_no_error (error);
-  return path;
-}
-
 /* Temp files of PREFIX in @root, and whether anything else than
  * checkpoints and those is there. */
 static GPtrArray *
@@ -359,59 +349,6 @@ check_root (const char *root,
   return rounds;
 }
 
-static guint
-kill_iterations (void)
-{
-  const char *env = g_getenv ("CKPT_KILL_ITERATIONS");
-  guint64 n = env != NULL ? g_ascii_strtoull (env, NULL, 10) : 0;
-
-  return n > 0 ? (guint) n : DEFAULT_KILLS;
-}
-
-static guint32
-test_seed (void)
-{
-  const char *env = g_getenv ("CKPT_TEST_SEED");
-
-  if (env != NULL)
-    return (guint32) g_ascii_strtoull (env, NULL, 10);
-  return (guint32) g_test_rand_int ();
-}
-
-/* Reads what the dead child wrote. */
-static char *
-read_all (int fd)
-{
-  GString *out = g_string_new (NULL);
-  char buf[4096];
-
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      g_assert_cmpint (n, >=, 0);
-      if (n == 0)
-        break;
-      g_string_append_len (out, buf, n);
-    }
-  return g_string_free (out, FALSE);
-}
-
-static GPid
-spawn_child (char **argv,
-             int   *out_stdout)
-{
-  g_autoptr(GError) error = NULL;
-  GPid pid = 0;
-
-  g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            NULL, NULL, &pid, NULL, out_stdout, NULL, &error);
-  g_assert_no_error (error);
-  return pid;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Point 1: the kill loop */
 
@@ -428,13 +365,13 @@ test_kill_loop (gconstpointer data)
   const KillLoopSpec *spec = data;
   g_autofree char *tmp = NULL;
   g_autofree char *root = NULL;
-  g_autofree char *exe = self_exe ();
+  g_autofree char *exe = ckpt_test_self_exe ();
   g_autofree char *flags = g_strdup_printf ("%u", (guint) spec->flags);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) stale = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GRand) rand = NULL;
-  guint32 seed = test_seed ();
-  guint n_kills = MAX (kill_iterations () * spec->share / 3, 1);
+  guint32 seed = ckpt_test_seed ();
+  guint n_kills = MAX (ckpt_test_env_count ("CKPT_KILL_ITERATIONS", DEFAULT_KILLS) * spec->share / 3, 1);
   guint k, saves_reported = 0, unreported = 0, temps_seen = 0, max_listed = 0;
   gint64 last_reported = -1;
   guint allowed = 4;
@@ -460,12 +397,12 @@ test_kill_loop (gconstpointer data)
       gsize n_rounds = 0, i;
       GPid pid;
 
-      pid = spawn_child (argv, &out_fd);
+      pid = ckpt_test_spawn_child (argv, NULL, &out_fd);
       g_usleep (g_rand_int_range (rand, 0, MAX_KILL_DELAY_US + 1));
       g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
       g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
       g_spawn_close_pid (pid);
-      out = read_all (out_fd);
+      out = ckpt_test_read_all (out_fd);
       close (out_fd);
 
       /* It died of the kill, not of an error of its own. */
@@ -587,7 +524,7 @@ test_crash_points (gconstpointer data)
   CkptStorageFlags flags = GPOINTER_TO_UINT (data);
   g_autofree char *tmp = NULL;
   g_autofree char *root = NULL;
-  g_autofree char *exe = self_exe ();
+  g_autofree char *exe = ckpt_test_self_exe ();
   g_autofree char *flags_str = g_strdup_printf ("%u", (guint) flags);
   g_autoptr(GError) error = NULL;
   guint n_points = 0, n_linked = 0;
@@ -632,14 +569,14 @@ test_crash_points (gconstpointer data)
             }
           g_clear_object (&mgr);
 
-          pid = spawn_child (argv, &out_fd);
+          pid = ckpt_test_spawn_child (argv, NULL, &out_fd);
           g_assert_cmpint (waitpid (pid, &status, WUNTRACED), ==, pid);
 
           if (WIFEXITED (status))
             {
               /* It never reached the Nth call. */
               g_assert_cmpint (WEXITSTATUS (status), ==, 0);
-              out = read_all (out_fd);
+              out = ckpt_test_read_all (out_fd);
               close (out_fd);
               g_spawn_close_pid (pid);
               g_assert_cmpstr (out, ==, "done\n");
