@@ -12,6 +12,8 @@
 #include <ckpt-glib/ckpt-glib.h>
 #include <json-glib/json-glib.h>
 
+#include "ckpt-test-util.h"
+
 /* Fixtures */
 
 typedef struct
@@ -130,29 +132,6 @@ file_of (CkptManager *manager,
 }
 
 static void
-write_file (const char   *path,
-            const guint8 *data,
-            gsize         size)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, (const char *) data, size, &error);
-  g_assert_no_error (error);
-}
-
-static guint8 *
-read_file (const char *path,
-           gsize      *size)
-{
-  g_autoptr(GError) error = NULL;
-  char *data = NULL;
-
-  g_file_get_contents (path, &data, size, &error);
-  g_assert_no_error (error);
-  return (guint8 *) data;
-}
-
-static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
@@ -187,29 +166,29 @@ fixture_set_up (Fixture       *fixture,
     save (damaged, make_state (r), r);
   /* 2: one byte of the state altered. */
   path = file_of (damaged, 2);
-  data = read_file (path, &size);
+  data = g_bytes_unref_to_data (ckpt_test_read_bytes (path), &size);
   data[size - 3] ^= 0x40;
-  write_file (path, data, size);
+  ckpt_test_write_file (path, data, size);
   g_clear_pointer (&path, g_free);
   g_clear_pointer (&data, g_free);
   /* 3: cut in half. */
   path = file_of (damaged, 3);
-  data = read_file (path, &size);
-  write_file (path, data, size / 2);
+  data = g_bytes_unref_to_data (ckpt_test_read_bytes (path), &size);
+  ckpt_test_write_file (path, data, size / 2);
   g_clear_pointer (&path, g_free);
   g_clear_pointer (&data, g_free);
   /* 4: a copy of round 0, under another round's name. */
   path = file_of (damaged, 0);
   other = file_of (damaged, 4);
-  data = read_file (path, &size);
-  write_file (other, data, size);
+  data = g_bytes_unref_to_data (ckpt_test_read_bytes (path), &size);
+  ckpt_test_write_file (other, data, size);
   /* Files that are not checkpoints. */
   g_clear_pointer (&path, g_free);
   path = g_build_filename (fixture->damaged, "notes.txt", NULL);
-  write_file (path, (const guint8 *) "not a checkpoint", 16);
+  ckpt_test_write_file (path, (const guint8 *) "not a checkpoint", 16);
   g_clear_pointer (&path, g_free);
   path = g_build_filename (fixture->damaged, "ckpt_x", NULL);
-  write_file (path, (const guint8 *) "junk", 4);
+  ckpt_test_write_file (path, (const guint8 *) "junk", 4);
 
   g_assert_cmpint (g_mkdir (fixture->empty, 0755), ==, 0);
 
@@ -232,28 +211,10 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          remove_tree (child);
-        }
-    }
-  g_remove (path);
-}
-
-static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
-  remove_tree (fixture->tmpdir);
+  ckpt_test_rm_rf (fixture->tmpdir);
   g_free (fixture->tmpdir);
   g_free (fixture->good);
   g_free (fixture->damaged);
@@ -262,13 +223,6 @@ fixture_tear_down (Fixture       *fixture,
   g_free (fixture->prefixed);
   g_free (fixture->many);
   g_free (fixture->special);
-}
-
-static int
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(char * const *) a, *(char * const *) b);
 }
 
 /* A snapshot of everything under @path: names, types, sizes, modification
@@ -296,7 +250,7 @@ snapshot_into (GString    *out,
       g_autofree char *checksum = NULL;
       gsize size;
 
-      data = read_file (path, &size);
+      data = g_bytes_unref_to_data (ckpt_test_read_bytes (path), &size);
       checksum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, size);
       g_string_append_printf (out, " %s", checksum);
     }
@@ -309,7 +263,7 @@ snapshot_into (GString    *out,
   names = g_ptr_array_new_with_free_func (g_free);
   while ((name = g_dir_read_name (dir)) != NULL)
     g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_sort (names, ckpt_test_strptr_cmp);
   for (i = 0; i < names->len; i++)
     {
       g_autofree char *child = g_build_filename (path, g_ptr_array_index (names, i), NULL);
