@@ -6,7 +6,8 @@
  * The lease is a directory, created with g_file_make_directory(): mkdir on
  * sftp and MKCOL on WebDAV fail when the name exists, and the server
  * decides, so one writer at a time creates it. Inside, its holder keeps one
- * empty *token* file, "<host>-<pid>-<random>.<n>". The holder renews the
+ * empty *token* file, "<key>-<pid>-<random>-<host>.<n>", where the key
+ * names the kernel boot and pid namespace of the holder. The holder renews the
  * lease by renaming the token to n + 1, and gives it up by deleting the
  * token, then the directory.
  *
@@ -17,9 +18,10 @@
  * waiter then deletes that token (of several waiters, only one can delete
  * one name), then the directory once it is empty, and tries again. A
  * directory without a token (its holder died between the two steps) goes
- * the same way. A token of this very process that none of its leases holds
- * is one it failed to give up (the network went away): it is taken over at
- * once.
+ * the same way. Two kinds of tokens are known dead without waiting, and
+ * go at once: one of this very process that none of its leases holds (it
+ * failed to give it up: the network went away), and one of a process of
+ * the same boot and pid namespace (same key) whose pid no longer exists.
  *
  * The holder counts its lease valid for the timeout from the moment it
  * sent the request that created or last renewed it: a waiter needs to see
@@ -34,6 +36,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,23 +69,81 @@ ckpt_lease_default_timeout (void)
   return DEFAULT_TIMEOUT;
 }
 
-/* "<host>-<pid>-<random>": this process, among all hosts. */
+/* Says which processes can see each other's pids: the same kernel boot and
+ * the same pid namespace (so not two containers with the same host name). 16
+ * hex digits, or NULL where Linux's /proc does not tell. */
+static char *
+make_liveness_key (void)
+{
+  g_autofree char *boot_id = NULL;
+  g_autofree char *pid_ns = NULL;
+  g_autofree char *both = NULL;
+  g_autofree char *digest = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot_id, NULL, NULL))
+    return NULL;
+  pid_ns = g_file_read_link ("/proc/self/ns/pid", NULL);
+  if (pid_ns == NULL)
+    return NULL;
+  both = g_strconcat (g_strstrip (boot_id), " ", pid_ns, NULL);
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, both, -1);
+  return g_strndup (digest, 16);
+}
+
+#define NO_KEY "0000000000000000"
+
+/* "<key>-<pid>-<random>-<host>": this process, among all hosts. Made anew
+ * in a child forked after it was made, which is another holder. */
 static const char *
 holder_id (void)
 {
+  static GMutex lock;
   static char *id;
+  static pid_t id_pid;
+  const char *result;
 
-  if (g_once_init_enter (&id))
+  g_mutex_lock (&lock);
+  if (id == NULL || id_pid != getpid ())
     {
+      g_autofree char *key = make_liveness_key ();
       GString *s = g_string_new (NULL);
       const char *p;
 
-      for (p = g_get_host_name (); *p != '\0' && s->len < 64; p++)
+      id_pid = getpid ();
+      g_string_append_printf (s, "%s-%d-%08x-", key != NULL ? key : NO_KEY,
+                              (int) id_pid, g_random_int ());
+      for (p = g_get_host_name (); *p != '\0' && s->len < 128; p++)
         g_string_append_c (s, g_ascii_isalnum (*p) || *p == '-' ? *p : '_');
-      g_string_append_printf (s, "-%d-%08x", (int) getpid (), g_random_int ());
-      g_once_init_leave (&id, g_string_free (s, FALSE));
+      /* The old one may still be in use by a thread of the parent copied
+       * here; it is a few bytes, left alone. */
+      id = g_string_free (s, FALSE);
     }
-  return id;
+  result = id;
+  g_mutex_unlock (&lock);
+  return result;
+}
+
+/* Whether token @name is of a process that this one can see is gone: same
+ * liveness key (same boot, same pid namespace), and no such pid. A pid used
+ * again by another process makes a dead holder look alive, never the other
+ * way round. */
+static gboolean
+is_dead_neighbour (const char *name)
+{
+  const char *own = holder_id ();
+  const char *p;
+  guint64 pid;
+  char *end = NULL;
+
+  if (strncmp (own, NO_KEY, 16) == 0 || strncmp (name, own, 17) != 0)
+    return FALSE;
+  p = name + 17;
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  pid = g_ascii_strtoull (p, &end, 10);
+  if (end == NULL || *end != '-' || pid == 0 || pid > G_MAXINT || (int) pid == getpid ())
+    return FALSE;
+  return kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
 }
 
 static guint64
@@ -348,11 +410,13 @@ ckpt_lease_acquire (GFile         *dir,
           continue;
         }
 
-      /* Only this process's own leftovers go at once, never another's
-       * token beside them. */
+      /* Tokens of holders known to be gone go at once: this process's own
+       * leftovers, and those of processes of this machine that no longer
+       * exist. Never another's token beside them. */
       leftovers = g_ptr_array_new ();
       for (i = 0; i < names->len; i++)
-        if (is_own_leftover (dir, g_ptr_array_index (names, i)))
+        if (is_own_leftover (dir, g_ptr_array_index (names, i)) ||
+            is_dead_neighbour (g_ptr_array_index (names, i)))
           g_ptr_array_add (leftovers, g_ptr_array_index (names, i));
 
       now = g_get_monotonic_time ();

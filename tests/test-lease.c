@@ -6,6 +6,7 @@
  * same lease on sftp and WebDAV.
  */
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -108,7 +109,7 @@ test_acquire_release (Fixture       *f,
   g_assert_no_error (error);
   g_assert_nonnull (lease);
 
-  /* One token: "<host>-<pid>-<random>.<n>". */
+  /* One token: "<key>-<pid>-<random>-<host>.<n>". */
   names = lease_names (f);
   g_assert_nonnull (names);
   g_assert_null (strchr (names, ' '));
@@ -282,6 +283,88 @@ test_own_leftover (Fixture       *f,
   g_assert_null (lease_names (f));
 }
 
+/* The first 16 characters of this process's tokens: its boot and pid
+ * namespace. */
+static char *
+own_key (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  CkptLease *lease;
+
+  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
+  g_assert_no_error (error);
+  token = lease_names (f);
+  ckpt_lease_release (lease);
+  g_assert_cmpuint (strlen (token), >, 17);
+  g_assert_cmpint (token[16], ==, '-');
+  return g_strndup (token, 16);
+}
+
+/* A holder of this machine (same boot, same pid namespace) whose process is
+ * gone is known dead: its lease is taken over at once. */
+static void
+test_dead_neighbour (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = own_key (f);
+  g_autofree char *token = NULL;
+  g_autofree char *names = NULL;
+  CkptLease *lease;
+  gint64 start;
+  pid_t pid;
+  int status;
+
+  if (g_str_equal (key, "0000000000000000"))
+    {
+      g_test_skip ("no /proc to tell which processes can see each other");
+      return;
+    }
+
+  /* A pid that existed and is gone. */
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    _exit (0);
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+
+  token = g_strdup_printf ("%s-%d-0badcafe-somehost.4", key, (int) pid);
+  plant_foreign_lease (f, token);
+  start = g_get_monotonic_time ();
+  lease = ckpt_lease_acquire (f->dir, 60 * G_TIME_SPAN_SECOND, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lease);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_TIME_SPAN_SECOND);
+  names = lease_names (f);
+  g_assert_null (strstr (names, "0badcafe"));
+  ckpt_lease_release (lease);
+  g_assert_null (lease_names (f));
+}
+
+/* The same for a process that is alive: it is waited for (the timeout). */
+static void
+test_live_neighbour (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = own_key (f);
+  g_autofree char *token = NULL;
+  CkptLease *lease;
+  gint64 start;
+
+  /* The parent of this test program is alive while it runs. */
+  token = g_strdup_printf ("%s-%d-0badcafe-somehost.4", key, (int) getppid ());
+  plant_foreign_lease (f, token);
+  start = g_get_monotonic_time ();
+  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (lease);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, TIMEOUT);
+  ckpt_lease_release (lease);
+  g_assert_null (lease_names (f));
+}
+
 /* A holder stopped for longer than the timeout loses the lease to a waiter,
  * and says so at its next renewal, with CKPT_ERROR_BUSY; giving it up then
  * leaves the new holder's lease alone. */
@@ -357,6 +440,8 @@ main (int   argc,
   ADD ("/ckpt/lease/take-over-dead-holder", test_take_over_dead_holder);
   ADD ("/ckpt/lease/take-over-empty", test_take_over_empty);
   ADD ("/ckpt/lease/own-leftover", test_own_leftover);
+  ADD ("/ckpt/lease/dead-neighbour", test_dead_neighbour);
+  ADD ("/ckpt/lease/live-neighbour", test_live_neighbour);
   ADD ("/ckpt/lease/lost", test_lost);
   ADD ("/ckpt/lease/cancel", test_cancel);
 #undef ADD
