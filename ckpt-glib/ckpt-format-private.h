@@ -79,9 +79,10 @@ guint64             ckpt_format_checksum_finish (CkptFormatChecksum  *checksum);
 /* Frees an unfinished checksum (a write that failed). */
 void                ckpt_format_checksum_free   (CkptFormatChecksum  *checksum);
 
-/* A copy of @header with @checksum stored in its checksum field. */
-GBytes    *ckpt_format_header_with_checksum (GBytes                *header,
-                                             guint64                checksum);
+/* A copy of @header (encoded with CKPT_FORMAT_ENCODE_NO_CHECKSUM) with the
+ * checksum of @header and @payload stored in its checksum field. */
+GBytes    *ckpt_format_seal_header   (GBytes                *header,
+                                      GBytes                *payload);
 
 /* Encodes @state (any GVariant; floating references are sunk) as a checkpoint
  * of @round_num. The result is two pieces to be written one after the other:

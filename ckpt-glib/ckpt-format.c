@@ -124,17 +124,19 @@ compute_checksum (const guint8 *header,
 }
 
 GBytes *
-ckpt_format_header_with_checksum (GBytes  *header,
-                                  guint64  checksum)
+ckpt_format_seal_header (GBytes *header,
+                         GBytes *payload)
 {
-  gsize size;
+  gsize size, payload_size;
   const guint8 *data = g_bytes_get_data (header, &size);
+  const guint8 *payload_data = g_bytes_get_data (payload, &payload_size);
   guint8 *copy;
 
   g_return_val_if_fail (size >= CKPT_FORMAT_FIXED_HEADER_SIZE, NULL);
 
   copy = g_memdup2 (data, size);
-  write_u64 (copy + CKPT_FORMAT_OFFSET_CHECKSUM, checksum);
+  write_u64 (copy + CKPT_FORMAT_OFFSET_CHECKSUM,
+             compute_checksum (data, size, payload_data, payload_size));
   return g_bytes_new_take (copy, size);
 }
 

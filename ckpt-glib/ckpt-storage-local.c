@@ -800,13 +800,7 @@ local_commit_full (CkptStorageTxn  *txn,
     }
   if (seal && hasher == NULL)
     {
-      gsize header_size, payload_size;
-      const guint8 *header_data = g_bytes_get_data (header, &header_size);
-      const guint8 *payload_data = g_bytes_get_data (payload, &payload_size);
-      CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header_data, header_size);
-
-      ckpt_format_checksum_update (checksum, payload_data, payload_size);
-      sealed = ckpt_format_header_with_checksum (header, ckpt_format_checksum_finish (checksum));
+      sealed = ckpt_format_seal_header (header, payload);
       header = sealed;
     }
 

@@ -303,20 +303,12 @@ ckpt_storage_txn_commit_full (CkptStorageTxn         *txn,
 
   if (flags & CKPT_STORAGE_COMMIT_SEAL)
     {
-      CkptFormatChecksum *checksum;
-      gsize header_size, payload_size;
-      const guint8 *header_data, *payload_data;
-
       if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
         return ckpt_storage_local_commit_sealing (txn, round_num, header, payload, durable,
                                                   cancellable, error);
 
       /* Other back ends: checksum first, then write as usual. */
-      header_data = g_bytes_get_data (header, &header_size);
-      payload_data = g_bytes_get_data (payload, &payload_size);
-      checksum = ckpt_format_checksum_begin (header_data, header_size);
-      ckpt_format_checksum_update (checksum, payload_data, payload_size);
-      sealed = ckpt_format_header_with_checksum (header, ckpt_format_checksum_finish (checksum));
+      sealed = ckpt_format_seal_header (header, payload);
       header = sealed;
     }
 
