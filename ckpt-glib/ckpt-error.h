@@ -35,7 +35,9 @@ G_BEGIN_DECLS
  *   the file format than this library reads
  * @CKPT_ERROR_INVALID_ARGUMENT: an argument has a value that is not allowed,
  *   such as a negative round or a prefix containing `/`
- * @CKPT_ERROR_BUSY: another writer holds the checkpoint directory
+ * @CKPT_ERROR_BUSY: another writer took over this writer's lease of a
+ *   remote root, after it went unrenewed for the lease timeout (a process
+ *   stopped that long); a save that fails so has written nothing
  *
  * Error codes of the `CKPT_ERROR` domain.
  *
