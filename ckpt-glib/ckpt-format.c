@@ -148,6 +148,50 @@ ckpt_format_header_clear (CkptFormatHeader *header)
   memset (header, 0, sizeof *header);
 }
 
+/* Whether @value is a container held as a tree of child instances (what
+ * g_variant_new_*() and GVariantBuilder make) rather than serialised bytes
+ * (what g_variant_new_from_bytes() and loads make). GLib has no call for
+ * this, but a tree hands out the child instance it holds, while serialised
+ * data makes a new instance on every g_variant_get_child_value(). A wrong
+ * guess costs time, never correctness: both ways give the same bytes. */
+static gboolean
+is_tree_form (GVariant *value)
+{
+  GVariant *first, *again;
+  gboolean tree;
+
+  if (!g_variant_is_container (value) || g_variant_n_children (value) == 0)
+    return FALSE;
+  first = g_variant_get_child_value (value, 0);
+  again = g_variant_get_child_value (value, 0);
+  tree = first == again;
+  g_variant_unref (first);
+  g_variant_unref (again);
+  return tree;
+}
+
+/* The serialised bytes of @value, which is in normal form. Serialised data
+ * is shared, not copied. A tree is serialised into a new buffer with
+ * g_variant_store(): g_variant_get_data() would also turn the caller's
+ * value into serialised form and free every node of its tree, which for a
+ * state of 10,000 named values is half the cost of serialising it, paid
+ * inside the save (the caller's value stays as it was built and is freed
+ * when the caller drops it). */
+static GBytes *
+serialise (GVariant *value)
+{
+  gsize size;
+  gpointer data;
+
+  if (!is_tree_form (value))
+    return g_variant_get_data_as_bytes (value);
+
+  size = g_variant_get_size (value);
+  data = g_malloc (size);
+  g_variant_store (value, data);
+  return g_bytes_new_take (data, size);
+}
+
 static GVariant *
 build_metadata (GVariant *user_metadata)
 {
@@ -224,7 +268,7 @@ ckpt_format_encode (GVariant               *state,
       byte_order = byte_order == 'l' ? 'B' : 'l';
     }
 
-  payload = g_variant_get_data_as_bytes (normal);
+  payload = serialise (normal);
   meta_bytes = g_variant_get_data_as_bytes (meta);
   payload_data = g_bytes_get_data (payload, &payload_size);
   meta_size = g_bytes_get_size (meta_bytes);

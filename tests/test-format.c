@@ -540,6 +540,71 @@ test_encode_no_copy (void)
   g_assert_true (g_bytes_get_data (payload, NULL) == g_variant_get_data (state));
 }
 
+/* A state built as a tree (GVariantBuilder) is serialised into a buffer of
+ * the encoder's own: the bytes are those of g_variant_get_data(), and the
+ * caller's value is left as a tree (it still hands out the child instances
+ * it holds) instead of being converted. A serialised container is shared. */
+static GVariant *
+build_tree (GBytes *array)
+{
+  GVariantBuilder outer, inner;
+  int i;
+
+  g_variant_builder_init (&outer, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_init (&inner, G_VARIANT_TYPE ("a{sd}"));
+  for (i = 0; i < 50; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("w_%03d", i);
+
+      g_variant_builder_add (&inner, "{sd}", key, i * 0.25);
+    }
+  g_variant_builder_add (&outer, "{sv}", "named", g_variant_builder_end (&inner));
+  g_variant_builder_add (&outer, "{sv}", "array",
+                         g_variant_new_from_bytes (G_VARIANT_TYPE ("ad"), array, TRUE));
+  g_variant_builder_add (&outer, "{sv}", "epoch", g_variant_new_int64 (7));
+  return g_variant_ref_sink (g_variant_builder_end (&outer));
+}
+
+static void
+test_encode_tree (void)
+{
+  g_autofree double *doubles = g_new (double, 1000);
+  g_autoptr(GBytes) array = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GVariant) twin = NULL;
+  g_autoptr(GVariant) child = NULL;
+  g_autoptr(GVariant) again = NULL;
+  g_autoptr(GVariant) serialised = NULL;
+  g_autoptr(GBytes) header_bytes = NULL;
+  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(GBytes) expected = NULL;
+  int i;
+
+  for (i = 0; i < 1000; i++)
+    doubles[i] = i / 3.0;
+  array = g_bytes_new_static (doubles, 1000 * sizeof (double));
+
+  state = build_tree (array);
+  ckpt_format_encode (state, 1, TEST_CTIME, NULL, CKPT_FORMAT_ENCODE_NONE,
+                      &header_bytes, &payload);
+
+  twin = build_tree (array);
+  expected = g_variant_get_data_as_bytes (twin);
+  g_assert_true (g_bytes_equal (payload, expected));
+
+  child = g_variant_get_child_value (state, 0);
+  again = g_variant_get_child_value (state, 0);
+  g_assert_true (child == again);
+
+  /* The same value, serialised: shared, not copied. */
+  g_clear_pointer (&header_bytes, g_bytes_unref);
+  g_clear_pointer (&payload, g_bytes_unref);
+  serialised = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE_VARDICT, expected, TRUE));
+  ckpt_format_encode (serialised, 1, TEST_CTIME, NULL, CKPT_FORMAT_ENCODE_NONE,
+                      &header_bytes, &payload);
+  g_assert_true (g_bytes_get_data (payload, NULL) == g_bytes_get_data (expected, NULL));
+}
+
 static void
 test_encode_floating (void)
 {
@@ -1357,6 +1422,7 @@ main (int   argc,
   g_test_add_func ("/ckpt/format/round-extremes", test_round_extremes);
   g_test_add_func ("/ckpt/format/encode-pieces", test_encode_pieces);
   g_test_add_func ("/ckpt/format/encode-no-copy", test_encode_no_copy);
+  g_test_add_func ("/ckpt/format/encode-tree", test_encode_tree);
   g_test_add_func ("/ckpt/format/encode-floating", test_encode_floating);
   g_test_add_func ("/ckpt/format/encode-non-normal", test_encode_non_normal);
   g_test_add_func ("/ckpt/format/unaligned-input", test_unaligned_input);
