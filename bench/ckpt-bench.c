@@ -28,6 +28,8 @@
  *   load            ckpt: ckpt_manager_load (verify = TRUE) + touch
  *   load_unverified ckpt: ckpt_manager_load (verify = FALSE) + touch
  *   open_unverified ckpt: ckpt_manager_load (verify = FALSE), no touch
+ *   open_verified   ckpt: ckpt_manager_load (verify = TRUE), no touch: the
+ *                   load itself reads every byte once, for the checksum
  *   load_latest     ckpt: ckpt_manager_load_latest (verify = TRUE) + touch
  *   load_read       limit: open + read() into a fresh g_malloc'd buffer + touch
  *   load_mmap       limit: open + mmap (MAP_POPULATE) + touch: reading every
@@ -542,6 +544,12 @@ op_ckpt_open_unverified (Bench *b)
 }
 
 static double
+op_ckpt_open_verified (Bench *b)
+{
+  return op_ckpt_load_with (b, TRUE, FALSE, FALSE);
+}
+
+static double
 op_ckpt_load_latest (Bench *b)
 {
   return op_ckpt_load_with (b, TRUE, TRUE, TRUE);
@@ -603,7 +611,7 @@ op_limit_mmap (Bench *b)
 typedef struct
 {
   Op          save;
-  Op          loads[4];
+  Op          loads[5];
   gboolean    is_ckpt;
   gint64      round_offset;
   const char *plain_name;
@@ -614,6 +622,7 @@ static const Unit units[] = {
     { { "ckpt", "load", op_ckpt_load },
       { "ckpt", "load_unverified", op_ckpt_load_unverified },
       { "ckpt", "open_unverified", op_ckpt_open_unverified },
+      { "ckpt", "open_verified", op_ckpt_open_verified },
       { "ckpt", "load_latest", op_ckpt_load_latest } },
     TRUE, 0, NULL },
   { { "limit", "save_durable", op_limit_save_durable },
