@@ -50,7 +50,7 @@ SECTIONS = [
         ("h5py", "load", "h5py read"),
     ]),
     ("Load only, no touch (what the call costs)", [
-        ("ckpt", "open_verified", "ckpt-glib load, verified (reads all once)"),
+        ("ckpt", "open_verified", "ckpt-glib load, verified, no touch"),
         ("ckpt", "open_unverified", "ckpt-glib load, verify=FALSE, no touch"),
     ]),
 ]
