@@ -647,11 +647,33 @@ have_proc_fd (void)
   return result == 1;
 }
 
-/* Sealing a large payload: a second thread computes the checksum while
- * this one writes (both only read the payload), and the checksum field is
- * written last, before the fsync. The file has no name until linkat(), so
- * nobody can see it before it is complete and flushed. */
+/* Sealing a large payload: the checksum is not computed before the write,
+ * and its field is written last, before the fsync. The file has no name
+ * until linkat(), so nobody can see it before it is complete and flushed.
+ *
+ *  - A durable save writes everything, starts the writeback of all but the
+ *    first page (sync_file_range(), only a hint), and hashes on this
+ *    thread while the disk writes; then it writes the checksum into the
+ *    first page and fsyncs. The hash costs no time of its own: the fsync
+ *    would wait for the disk anyway.
+ *  - A save that is not durable has no such wait: a second thread hashes
+ *    while this one writes (both only read the payload).
+ *
+ * A hash thread running during the write cost 1.3-2.8 ms of a 64 MiB
+ * durable save here (the two share memory bandwidth or a core), hashing
+ * during the writeback 0.7-0.8 ms. */
 #define HASH_CHUNK (4 * 1024 * 1024)
+
+#ifdef SYNC_FILE_RANGE_WRITE
+#define CAN_START_WRITEBACK 1
+#else
+#define CAN_START_WRITEBACK 0
+#endif
+
+/* Where the writeback started before the checksum is written begins: past
+ * the first page, which the checksum's pwrite() dirties again. With larger
+ * pages the first is written twice, which is only slower. */
+#define FIRST_PAGE 4096
 
 typedef struct
 {
@@ -753,6 +775,7 @@ local_commit_full (CkptStorageTxn  *txn,
   g_autoptr(GBytes) sealed = NULL;
   HashJob job = { NULL, };
   GThread *hasher = NULL;
+  gboolean large, hash_after;
   struct stat st;
   int fd = -1, err;
 
@@ -789,16 +812,17 @@ local_commit_full (CkptStorageTxn  *txn,
         return set_errno_error (error, errno, "Cannot create a temporary file in", self->root_path, NULL);
     }
 
-  /* Large payloads: hash on a second thread while writing; small ones (or
-   * when no thread can be had) are hashed here, before the write, and the
-   * header goes out complete. */
-  if (seal && g_bytes_get_size (payload) >= ckpt_storage_get_parallel_min ())
-    {
-      job.header = header;
-      job.payload = payload;
-      hasher = g_thread_try_new ("ckpt-checksum", hash_thread, &job, NULL);
-    }
-  if (seal && hasher == NULL)
+  /* Large payloads: hashed during the writeback (durable) or on a second
+   * thread during the write (see HASH_CHUNK); small ones (or when no
+   * thread can be had) here, before the write, and the header goes out
+   * complete. */
+  large = seal && g_bytes_get_size (payload) >= ckpt_storage_get_parallel_min ();
+  hash_after = large && durable && CAN_START_WRITEBACK;
+  job.header = header;
+  job.payload = payload;
+  if (large && !hash_after)
+    hasher = g_thread_try_new ("ckpt-checksum", hash_thread, &job, NULL);
+  if (seal && !hash_after && hasher == NULL)
     {
       sealed = ckpt_format_seal_header (header, payload);
       header = sealed;
@@ -821,6 +845,15 @@ local_commit_full (CkptStorageTxn  *txn,
       if (err == 0)
         err = job.done ? write_checksum (fd, job.digest) : EIO;
     }
+#if CAN_START_WRITEBACK
+  if (hash_after && err == 0)
+    {
+      /* A hint: the fsync below is what makes the file durable. */
+      (void) sync_file_range (fd, FIRST_PAGE, 0, SYNC_FILE_RANGE_WRITE);
+      hash_thread (&job);
+      err = write_checksum (fd, job.digest);
+    }
+#endif
   if (err == 0 && durable && INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)
     err = errno;
   if (err == 0 && g_cancellable_is_cancelled (cancellable))

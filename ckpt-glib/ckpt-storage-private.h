@@ -92,7 +92,8 @@ typedef enum
   /* The header's checksum field is not filled in (ckpt_format_encode()
    * with CKPT_FORMAT_ENCODE_NO_CHECKSUM): the storage computes the checksum
    * and stores it before the file is flushed and linked. A local root
-   * hashes large payloads on a second thread while it writes them. */
+   * hashes large payloads while the disk writes them (durable saves) or on
+   * a second thread while it writes them (see ckpt-storage-local.c). */
   CKPT_STORAGE_COMMIT_SEAL = 1 << 0,
 } CkptStorageCommitFlags;
 
@@ -106,10 +107,12 @@ gboolean     ckpt_storage_txn_commit_full (CkptStorageTxn        *txn,
                                            GCancellable          *cancellable,
                                            GError               **error);
 
-/* Payloads of at least this many bytes are checksummed on a second thread
- * while they are written (CKPT_STORAGE_COMMIT_SEAL); smaller ones do not
- * pay for starting a thread. Tests lower it to exercise that path; 0
- * restores the default. */
+/* Payloads of at least this many bytes are checksummed after the write
+ * began (CKPT_STORAGE_COMMIT_SEAL): during the writeback of a durable save,
+ * on a second thread during the write otherwise; smaller ones are hashed
+ * before the write, which costs less than a thread or a second write of
+ * the first page. Tests lower it to exercise those paths; 0 restores the
+ * default. */
 #define CKPT_STORAGE_DEFAULT_PARALLEL_MIN (8 * 1024 * 1024)
 void         ckpt_storage_set_parallel_min (gsize min_bytes);
 gsize        ckpt_storage_get_parallel_min (void);
