@@ -1080,8 +1080,9 @@ ckpt_manager_save_internal (CkptManager          *self,
     return FALSE;
 
   /* Serialise before taking the writer lock. The storage computes the
-   * checksum: a large payload is hashed on a second thread while it is
-   * written, rather than in a pass of its own before. */
+   * checksum: a large payload is hashed while the disk writes it (durable
+   * saves) or on a second thread during the write, rather than in a pass of
+   * its own before (see ckpt-storage-local.c). */
   ckpt_format_encode (state, round_num, g_get_real_time (), NULL,
                       CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
 

@@ -648,14 +648,16 @@ have_proc_fd (void)
 }
 
 /* Sealing a large payload: the checksum is not computed before the write,
- * and its field is written last, before the fsync. The file has no name
- * until linkat(), so nobody can see it before it is complete and flushed.
+ * and its field is written last, before the fsync. The file gets its name
+ * only after that (linkat(), or the rename of a hidden temp file), so
+ * nobody can take it for a checkpoint before it is complete and flushed.
  *
  *  - A durable save writes everything, starts the writeback of all but the
  *    first page (sync_file_range(), only a hint), and hashes on this
  *    thread while the disk writes; then it writes the checksum into the
- *    first page and fsyncs. The hash costs no time of its own: the fsync
- *    would wait for the disk anyway.
+ *    first page and fsyncs. The hash costs little time of its own: the
+ *    fsync waits for the disk anyway (on a disk faster than the hash, the
+ *    two simply run one after the other).
  *  - A save that is not durable has no such wait: a second thread hashes
  *    while this one writes (both only read the payload).
  *
@@ -671,8 +673,9 @@ have_proc_fd (void)
 #endif
 
 /* Where the writeback started before the checksum is written begins: past
- * the first page, which the checksum's pwrite() dirties again. With larger
- * pages the first is written twice, which is only slower. */
+ * the first page, which the checksum's pwrite() dirties again. Where the
+ * page cache holds the start of the file in a larger page or folio, that
+ * is written twice, which is only slower. */
 #define FIRST_PAGE 4096
 
 typedef struct
@@ -850,8 +853,13 @@ local_commit_full (CkptStorageTxn  *txn,
     {
       /* A hint: the fsync below is what makes the file durable. */
       (void) sync_file_range (fd, FIRST_PAGE, 0, SYNC_FILE_RANGE_WRITE);
-      hash_thread (&job);
-      err = write_checksum (fd, job.digest);
+      if (g_cancellable_is_cancelled (cancellable))
+        err = ECANCELED;
+      else
+        {
+          hash_thread (&job);
+          err = write_checksum (fd, job.digest);
+        }
     }
 #endif
   if (err == 0 && durable && INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)

@@ -81,6 +81,10 @@ fixture_teardown (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* Helpers */
 
+/* Set by the *-parallel-nodurable cases: new managers save with
+ * durable = FALSE (the other path for large payloads). */
+static gboolean managers_not_durable;
+
 static CkptManager *
 new_manager_at (Fixture    *f,
                 GFile      *root,
@@ -96,6 +100,8 @@ new_manager_at (Fixture    *f,
   g_assert_true (CKPT_IS_MANAGER (mgr));
   if (f->flags != CKPT_STORAGE_FLAGS_NONE)
     ckpt_manager_set_storage_flags (mgr, f->flags);
+  if (managers_not_durable)
+    ckpt_manager_set_durable (mgr, FALSE);
 
   return mgr;
 }
@@ -3034,26 +3040,50 @@ static const struct
   { "generic", CKPT_STORAGE_FLAGS_FORCE_GENERIC },
 };
 
-/* The same with every payload above the threshold of the two-thread save
- * path (the checksum computed on a second thread while the payload is
- * written, then stored last), whatever its size: the files must load and
+/* The same with every payload above the threshold of the large-payload
+ * save paths, whatever its size: the checksum computed during the
+ * writeback (durable saves) or on a second thread while the payload is
+ * written (not durable), then stored last. The files must load and
  * verify, and every damaged one must be caught. */
+static void
+run_parallel (Fixture       *f,
+              gconstpointer  data,
+              FixtureFunc    func,
+              gboolean       durable)
+{
+  ckpt_storage_set_parallel_min (1);
+  managers_not_durable = !durable;
+  func (f, data);
+  managers_not_durable = FALSE;
+  ckpt_storage_set_parallel_min (0);
+}
+
 static void
 test_roundtrip_parallel (Fixture       *f,
                          gconstpointer  data)
 {
-  ckpt_storage_set_parallel_min (1);
-  test_roundtrip (f, data);
-  ckpt_storage_set_parallel_min (0);
+  run_parallel (f, data, test_roundtrip, TRUE);
+}
+
+static void
+test_roundtrip_parallel_nodurable (Fixture       *f,
+                                   gconstpointer  data)
+{
+  run_parallel (f, data, test_roundtrip, FALSE);
 }
 
 static void
 test_bit_flips_parallel (Fixture       *f,
                          gconstpointer  data)
 {
-  ckpt_storage_set_parallel_min (1);
-  test_bit_flips (f, data);
-  ckpt_storage_set_parallel_min (0);
+  run_parallel (f, data, test_bit_flips, TRUE);
+}
+
+static void
+test_bit_flips_parallel_nodurable (Fixture       *f,
+                                   gconstpointer  data)
+{
+  run_parallel (f, data, test_bit_flips, FALSE);
 }
 
 static const struct
@@ -3069,6 +3099,7 @@ static const struct
   { "exists", test_exists },
   { "roundtrip", test_roundtrip },
   { "roundtrip-parallel", test_roundtrip_parallel },
+  { "roundtrip-parallel-nodurable", test_roundtrip_parallel_nodurable },
   { "floating", test_floating },
   { "not-found", test_not_found },
   { "latest-empty", test_latest_empty },
@@ -3077,6 +3108,7 @@ static const struct
   { "signals", test_signals },
   { "bit-flips", test_bit_flips },
   { "bit-flips-parallel", test_bit_flips_parallel },
+  { "bit-flips-parallel-nodurable", test_bit_flips_parallel_nodurable },
   { "truncations", test_truncations },
   { "corrupt-newest", test_corrupt_newest },
   { "renamed", test_renamed },

@@ -538,11 +538,13 @@ test_read_identical (Fixture       *f,
   }
 }
 
-/* CKPT_STORAGE_COMMIT_SEAL: the storage fills in the checksum, on a second
- * thread for payloads of at least ckpt_storage_get_parallel_min () bytes
- * (lowered here so that every payload takes that path, then the default so
- * that small ones are hashed before the write). The file must be the very
- * one ckpt_format_encode () makes with the checksum, and verify. */
+/* CKPT_STORAGE_COMMIT_SEAL: the storage fills in the checksum after the
+ * write began for payloads of at least ckpt_storage_get_parallel_min ()
+ * bytes (during the writeback when durable, on a second thread otherwise;
+ * the threshold is lowered here so that every payload takes those paths,
+ * then the default so that small ones are hashed before the write). The
+ * file must be the very one ckpt_format_encode () makes with the checksum,
+ * and verify. */
 static void
 test_commit_sealed (Fixture       *f,
                     gconstpointer  data)
@@ -603,13 +605,15 @@ test_commit_sealed (Fixture       *f,
   assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
 
   /* Local roots: a failure of the payload's write (the first write) or of
-   * the checksum's (the second, on the hashing path) leaves nothing
-   * behind, and the hashing thread is joined. */
+   * the checksum's (the second) leaves nothing behind, durable (hashed
+   * during the writeback) or not (hashed on a thread, which is joined). */
   if (!(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
     {
       ckpt_storage_set_parallel_min (1);
-      for (guint nth = 1; nth <= 2; nth++)
+      for (guint k = 0; k < 4; k++)
         {
+          guint nth = 1 + k % 2;
+          gboolean durable = k < 2;
           g_autoptr(GBytes) header = NULL;
           g_autoptr(GBytes) payload = NULL;
           g_autoptr(CkptStorageTxn) txn = NULL;
@@ -621,7 +625,7 @@ test_commit_sealed (Fixture       *f,
           g_assert_no_error (error);
           ckpt_fault_arm (CKPT_FAULT_WRITE, nth, ENOSPC);
           ok = ckpt_storage_txn_commit_full (txn, 10 + nth, header, payload,
-                                             CKPT_STORAGE_COMMIT_SEAL, TRUE, NULL, &error);
+                                             CKPT_STORAGE_COMMIT_SEAL, durable, NULL, &error);
           g_assert_true (ckpt_fault_fired ());
           ckpt_fault_disarm ();
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
