@@ -22,7 +22,7 @@ typedef enum
   CKPT_FAULT_FSYNC_DIR   = 1 << 6,
   CKPT_FAULT_UNLINK      = 1 << 7,   /* temp files and pruning */
   CKPT_FAULT_READDIR     = 1 << 8,
-  CKPT_FAULT_MMAP        = 1 << 9,
+  CKPT_FAULT_MMAP        = 1 << 9,   /* mapping (or reading, if small) a checkpoint */
   CKPT_FAULT_ALL         = (1 << 10) - 1,
 } CkptFaultPoint;
 

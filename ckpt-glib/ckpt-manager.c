@@ -1371,9 +1371,9 @@ ckpt_manager_save (CkptManager   *self,
  * %CKPT_ERROR_CORRUPT (emitting [signal@Ckpt.Manager::corrupt]) if the file
  * is damaged.
  *
- * The returned value is in normal form. For a local checkpoint written on a
- * machine of the same byte order, it is backed by a read-only mapping of the
- * file, not a copy.
+ * The returned value is in normal form. For a local checkpoint of 64 KiB or
+ * more written on a machine of the same byte order, it is backed by a
+ * read-only mapping of the file, not a copy.
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *
