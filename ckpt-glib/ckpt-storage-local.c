@@ -696,10 +696,10 @@ have_proc_fd (void)
  * only after that (linkat(), or the rename of a hidden temp file), so
  * nobody can take it for a checkpoint before it is complete and flushed.
  *
- *  - A durable save writes everything, starts the writeback of all but the
- *    first page (sync_file_range(), only a hint), and hashes on this
- *    thread while the disk writes; then it writes the checksum into the
- *    first page and fsyncs. The hash costs little time of its own: the
+ *  - A durable save writes everything, then, chunk by chunk, starts the
+ *    writeback (sync_file_range(), only a hint) and hashes on this thread
+ *    while the disk writes (hash_during_writeback()); then it writes the
+ *    checksum into the first page and fsyncs. The hash costs little time of its own: the
  *    fsync waits for the disk anyway (on a disk faster than the hash, the
  *    two simply run one after the other).
  *  - A save that is not durable has no such wait: a second thread hashes
@@ -754,6 +754,49 @@ hash_thread (gpointer data)
   job->done = TRUE;
   return NULL;
 }
+
+#if CAN_START_WRITEBACK
+/* The checksum of a durable save, computed while the disk writes: for each
+ * chunk, start its writeback (sync_file_range() returns once the requests
+ * are queued; it blocks while the device's queue is full), then hash it
+ * while the queued requests are written. Chunk by chunk, so that the hash
+ * always has queued I/O to hide behind: one call for the whole file
+ * returns only when the last request is queued, and the hash of a file of
+ * gigabytes would then run mostly after the disk is done. The first page
+ * is left out: the checksum's pwrite() dirties it again. Returns 0 or
+ * ECANCELED. */
+static int
+hash_during_writeback (int            fd,
+                       GBytes        *header,
+                       GBytes        *payload,
+                       GCancellable  *cancellable,
+                       guint64       *out_digest)
+{
+  gsize header_size, payload_size, offset;
+  const guint8 *head = g_bytes_get_data (header, &header_size);
+  const guint8 *data = g_bytes_get_data (payload, &payload_size);
+  CkptFormatChecksum *checksum = ckpt_format_checksum_begin (head, header_size);
+
+  for (offset = 0; offset < payload_size; offset += WRITE_CHUNK)
+    {
+      gsize length = MIN ((gsize) WRITE_CHUNK, payload_size - offset);
+      off_t start = MAX ((off_t) (header_size + offset), (off_t) FIRST_PAGE);
+      off_t end = (off_t) (header_size + offset + length);
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          ckpt_format_checksum_free (checksum);
+          return ECANCELED;
+        }
+      /* A hint: the fsync after it is what makes the file durable. */
+      if (end > start)
+        (void) sync_file_range (fd, start, end - start, SYNC_FILE_RANGE_WRITE);
+      ckpt_format_checksum_update (checksum, data + offset, length);
+    }
+  *out_digest = ckpt_format_checksum_finish (checksum);
+  return 0;
+}
+#endif
 
 /* Stores @digest in the checksum field of the file. Returns 0 or an errno
  * value. */
@@ -895,15 +938,11 @@ local_commit_full (CkptStorageTxn  *txn,
 #if CAN_START_WRITEBACK
   if (hash_after && err == 0)
     {
-      /* A hint: the fsync below is what makes the file durable. */
-      (void) sync_file_range (fd, FIRST_PAGE, 0, SYNC_FILE_RANGE_WRITE);
-      if (g_cancellable_is_cancelled (cancellable))
-        err = ECANCELED;
-      else
-        {
-          hash_thread (&job);
-          err = write_checksum (fd, job.digest);
-        }
+      guint64 digest;
+
+      err = hash_during_writeback (fd, header, payload, cancellable, &digest);
+      if (err == 0)
+        err = write_checksum (fd, digest);
     }
 #endif
   if (err == 0 && durable && INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)
