@@ -273,3 +273,15 @@ ckpt_test_read_all (int fd)
     }
   return g_string_free (out, FALSE);
 }
+
+char *
+ckpt_test_rounds_string (const gint64 *rounds,
+                         gsize         n_rounds)
+{
+  GString *s = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < n_rounds; i++)
+    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "", rounds[i]);
+  return g_string_free (s, FALSE);
+}

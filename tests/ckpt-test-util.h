@@ -110,6 +110,11 @@ GPid        ckpt_test_spawn_child         (char              **argv,
                                            int                *out_stdin,
                                            int                *out_stdout);
 
+/* @rounds as decimal numbers separated by single spaces ("" for none),
+ * for assertions and messages that show a listing. */
+char       *ckpt_test_rounds_string       (const gint64       *rounds,
+                                           gsize               n_rounds);
+
 /* Everything that can be read from @fd until end of file (retrying on
  * EINTR), as a string. */
 char       *ckpt_test_read_all            (int                 fd);

@@ -59,6 +59,14 @@ fixture_teardown (Fixture       *f,
   g_free (f->tmpdir);
 }
 
+/* g_ptr_array_sort() passes pointers to the elements. */
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
 /* The names in the lease directory, sorted, space-separated; NULL if there
  * is no such directory. */
 static char *
@@ -73,9 +81,29 @@ lease_names (Fixture *f)
     return NULL;
   while ((name = g_dir_read_name (dir)) != NULL)
     g_ptr_array_add (names, (gpointer) name);
-  g_ptr_array_sort (names, (GCompareFunc) (void (*) (void)) g_strcmp0);
+  g_ptr_array_sort (names, compare_names);
   g_ptr_array_add (names, NULL);
   return g_strjoinv (" ", (char **) names->pdata);
+}
+
+static CkptLease *
+acquire_ok (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  CkptLease *lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (lease);
+  return lease;
+}
+
+/* Releasing the lease removes its directory. */
+static void
+release_gone (Fixture   *f,
+              CkptLease *lease)
+{
+  ckpt_lease_release (lease);
+  g_assert_null (lease_names (f));
 }
 
 /* A lease as another host's process would leave it. */
@@ -105,9 +133,7 @@ test_acquire_release (Fixture       *f,
   g_autofree char *prefix = NULL;
   CkptLease *lease;
 
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (lease);
+  lease = acquire_ok (f);
 
   /* One token: "<key>-<pid>-<random>-<host>.<n>". */
   names = lease_names (f);
@@ -122,8 +148,7 @@ test_acquire_release (Fixture       *f,
   after = lease_names (f);
   g_assert_cmpstr (after, ==, names);
 
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 static void
@@ -135,8 +160,7 @@ test_renew (Fixture       *f,
   g_autofree char *after = NULL;
   CkptLease *lease;
 
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
+  lease = acquire_ok (f);
   before = lease_names (f);
 
   /* A third of the timeout later, keeping it renames the token. */
@@ -148,8 +172,7 @@ test_renew (Fixture       *f,
   g_assert_cmpstr (after, !=, before);
   g_assert_null (strchr (after, ' '));
 
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 typedef struct
@@ -187,8 +210,7 @@ test_wait_for_live_holder (Fixture       *f,
   gint64 released_at;
   int i;
 
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
+  lease = acquire_ok (f);
 
   thread = g_thread_new ("waiter", waiter_thread, &w);
   /* Hold it for three timeouts, renewing as a writer does between steps. */
@@ -215,16 +237,13 @@ static void
 test_take_over_dead_holder (Fixture       *f,
                             gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *names = NULL;
   CkptLease *lease;
   gint64 start;
 
   plant_foreign_lease (f, "otherhost-4242-0badcafe.7");
   start = g_get_monotonic_time ();
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (lease);
+  lease = acquire_ok (f);
   /* Not before the holder was seen unchanged for the whole timeout. */
   g_assert_cmpint (g_get_monotonic_time () - start, >=, TIMEOUT);
 
@@ -233,8 +252,7 @@ test_take_over_dead_holder (Fixture       *f,
   g_assert_null (strstr (names, "otherhost"));
   g_assert_null (strchr (names, ' '));
 
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 /* A holder that died between creating the directory and its token. */
@@ -242,15 +260,11 @@ static void
 test_take_over_empty (Fixture       *f,
                       gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   CkptLease *lease;
 
   plant_foreign_lease (f, NULL);
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (lease);
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  lease = acquire_ok (f);
+  release_gone (f, lease);
 }
 
 /* A token of this very process that nobody holds (this process could not
@@ -266,8 +280,7 @@ test_own_leftover (Fixture       *f,
   gint64 start;
 
   /* Learn this process's token name, then leave it as if unreleased. */
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
+  lease = acquire_ok (f);
   token = lease_names (f);
   ckpt_lease_release (lease);
   plant_foreign_lease (f, token);
@@ -279,8 +292,7 @@ test_own_leftover (Fixture       *f,
   g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_TIME_SPAN_SECOND);
   renamed = lease_names (f);
   g_assert_cmpstr (renamed, !=, token);
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 /* The first 16 characters of this process's tokens: its boot and pid
@@ -288,12 +300,10 @@ test_own_leftover (Fixture       *f,
 static char *
 own_key (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *token = NULL;
   CkptLease *lease;
 
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
+  lease = acquire_ok (f);
   token = lease_names (f);
   ckpt_lease_release (lease);
   g_assert_cmpuint (strlen (token), >, 17);
@@ -338,8 +348,7 @@ test_dead_neighbour (Fixture       *f,
   g_assert_cmpint (g_get_monotonic_time () - start, <, 30 * G_TIME_SPAN_SECOND);
   names = lease_names (f);
   g_assert_null (strstr (names, "0badcafe"));
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 /* The same for a process that is alive: it is waited for (the timeout). */
@@ -347,7 +356,6 @@ static void
 test_live_neighbour (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *key = own_key (f);
   g_autofree char *token = NULL;
   CkptLease *lease;
@@ -357,12 +365,9 @@ test_live_neighbour (Fixture       *f,
   token = g_strdup_printf ("%s-%d-0badcafe-somehost.4", key, (int) getppid ());
   plant_foreign_lease (f, token);
   start = g_get_monotonic_time ();
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (lease);
+  lease = acquire_ok (f);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, TIMEOUT);
-  ckpt_lease_release (lease);
-  g_assert_null (lease_names (f));
+  release_gone (f, lease);
 }
 
 /* A holder stopped for longer than the timeout loses the lease to a waiter,
@@ -380,8 +385,7 @@ test_lost (Fixture       *f,
   g_autofree char *names = NULL;
   CkptLease *lease;
 
-  lease = ckpt_lease_acquire (f->dir, TIMEOUT, NULL, &error);
-  g_assert_no_error (error);
+  lease = acquire_ok (f);
 
   /* What a waiter of another host does to a dead holder: deletes its token
    * and puts its own. */

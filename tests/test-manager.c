@@ -230,18 +230,6 @@ assert_load_fails (CkptManager        *mgr,
   g_assert_null (value);
 }
 
-static char *
-rounds_to_string (const gint64 *rounds,
-                  gsize         n_rounds)
-{
-  GString *s = g_string_new (NULL);
-  gsize i;
-
-  for (i = 0; i < n_rounds; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "", rounds[i]);
-  return g_string_free (s, FALSE);
-}
-
 static void
 assert_rounds_array (CkptManager  *mgr,
                      const gint64 *expected,
@@ -257,8 +245,8 @@ assert_rounds_array (CkptManager  *mgr,
   g_assert_no_error (error);
   g_assert_nonnull (rounds);
   g_assert_cmpuint (n_rounds, !=, G_MAXSIZE);
-  actual_str = rounds_to_string (rounds, n_rounds);
-  want_str = rounds_to_string (expected, n_expected);
+  actual_str = ckpt_test_rounds_string (rounds, n_rounds);
+  want_str = ckpt_test_rounds_string (expected, n_expected);
   g_assert_cmpstr (actual_str, ==, want_str);
 }
 
@@ -605,7 +593,7 @@ test_retention_table (Fixture       *f,
       expected_rounds = g_strjoinv (" ", expected);
       rounds = ckpt_manager_list_rounds (mgr, &n_rounds, &error);
       g_assert_no_error (error);
-      rounds_str = rounds_to_string (rounds, n_rounds);
+      rounds_str = ckpt_test_rounds_string (rounds, n_rounds);
       g_assert_cmpstr (rounds_str, ==, expected_rounds);
 
       /* The newest is never pruned. */

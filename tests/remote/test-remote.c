@@ -32,6 +32,7 @@
 
 #include "ckpt-lease-private.h"
 #include "ckpt-retention-private.h"
+#include "ckpt-test-util.h"
 
 #define STATE_TYPE "(sxay)"
 #define STATE_SIZE (64 * 1024)
@@ -279,18 +280,6 @@ load_ok (CkptManager *mgr,
   assert_state (state, writer, round_num, STATE_SIZE);
 }
 
-static char *
-rounds_to_string (const gint64 *rounds,
-                  gsize         n_rounds)
-{
-  GString *s = g_string_new (NULL);
-  gsize i;
-
-  for (i = 0; i < n_rounds; i++)
-    g_string_append_printf (s, "%s%" G_GINT64_FORMAT, i > 0 ? " " : "", rounds[i]);
-  return g_string_free (s, FALSE);
-}
-
 static void
 assert_rounds (CkptManager *mgr,
                const char  *expected)
@@ -303,7 +292,7 @@ assert_rounds (CkptManager *mgr,
   rounds = ckpt_manager_list_rounds (mgr, &n_rounds, &error);
   g_assert_no_error (error);
   g_assert_nonnull (rounds);
-  actual = rounds_to_string (rounds, n_rounds);
+  actual = ckpt_test_rounds_string (rounds, n_rounds);
   g_assert_cmpstr (actual, ==, expected);
 }
 
@@ -747,7 +736,7 @@ listed_cb (GObject      *source,
 
   rounds = ckpt_manager_list_rounds_finish (CKPT_MANAGER (source), result, &n_rounds, &error);
   g_assert_no_error (error);
-  listed = rounds_to_string (rounds, n_rounds);
+  listed = ckpt_test_rounds_string (rounds, n_rounds);
   g_assert_cmpstr (listed, ==, "1 2");
   async_done (user_data, "list");
 }
@@ -1148,7 +1137,7 @@ test_writers_retention (Fixture       *f,
   mgr = new_manager (f, 3, TRUE);
   present = ckpt_manager_list_rounds (mgr, &n_present, &error);
   g_assert_no_error (error);
-  present_str = rounds_to_string (present, n_present);
+  present_str = ckpt_test_rounds_string (present, n_present);
   g_test_message ("Left after all writers: %s", present_str);
 
   /* What the policy keeps must be there and intact. */
