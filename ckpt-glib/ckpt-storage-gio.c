@@ -25,6 +25,7 @@
 #include "config.h"
 
 #include "ckpt-error.h"
+#include "ckpt-format-private.h"
 #include "ckpt-storage-impl-private.h"
 
 #define STALE_TEMP_AGE (60 * G_TIME_SPAN_MINUTE)
@@ -398,15 +399,17 @@ write_all (CkptStorageTxn  *txn,
 }
 
 static gboolean
-gio_commit (CkptStorageTxn  *txn,
-            gint64           round_num,
-            GBytes          *header,
-            GBytes          *payload,
-            gboolean         durable,
-            GCancellable    *cancellable,
-            GError         **error)
+gio_commit (CkptStorageTxn         *txn,
+            gint64                  round_num,
+            GBytes                 *header,
+            GBytes                 *payload,
+            CkptStorageCommitFlags  flags,
+            gboolean                durable,
+            GCancellable           *cancellable,
+            GError                **error)
 {
   CkptStorage *self = txn->storage;
+  g_autoptr(GBytes) sealed = NULL;
   g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
   g_autoptr(GFile) target = g_file_get_child (self->root, name);
   g_autoptr(GFile) temp = NULL;
@@ -414,6 +417,13 @@ gio_commit (CkptStorageTxn  *txn,
   g_autoptr(GFileOutputStream) stream = NULL;
   GError *local_error = NULL;
   int attempt;
+
+  /* Checksum first, then write as usual. */
+  if (flags & CKPT_STORAGE_COMMIT_SEAL)
+    {
+      sealed = ckpt_format_seal_header (header, payload);
+      header = sealed;
+    }
 
   if (g_file_query_exists (target, cancellable))
     {

@@ -25,13 +25,15 @@ typedef struct
   CkptStorageTxn *(*begin)  (CkptStorage     *self,
                              GCancellable    *cancellable,
                              GError         **error);
-  gboolean        (*commit) (CkptStorageTxn  *txn,
-                             gint64           round_num,
-                             GBytes          *header,
-                             GBytes          *payload,
-                             gboolean         durable,
-                             GCancellable    *cancellable,
-                             GError         **error);
+  /* With CKPT_STORAGE_COMMIT_SEAL, the back end fills in the checksum. */
+  gboolean        (*commit) (CkptStorageTxn         *txn,
+                             gint64                  round_num,
+                             GBytes                 *header,
+                             GBytes                 *payload,
+                             CkptStorageCommitFlags  flags,
+                             gboolean                durable,
+                             GCancellable           *cancellable,
+                             GError                **error);
   gboolean        (*remove) (CkptStorageTxn  *txn,
                              gint64           round_num,
                              GError         **error);
@@ -88,14 +90,6 @@ extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
 const gint64 *ckpt_storage_local_peek (CkptStorageTxn  *txn,
                                        gsize           *n_rounds,
                                        GError         **error);
-/* The local commit, sealing the header itself (CKPT_STORAGE_COMMIT_SEAL). */
-gboolean ckpt_storage_local_commit_sealing (CkptStorageTxn  *txn,
-                                            gint64           round_num,
-                                            GBytes          *header,
-                                            GBytes          *payload,
-                                            gboolean         durable,
-                                            GCancellable    *cancellable,
-                                            GError         **error);
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 
 /* Sorts and hands over @rounds as a plain array; never NULL. */

@@ -816,50 +816,17 @@ write_checksum (int     fd,
 }
 
 static gboolean
-local_commit_full (CkptStorageTxn  *txn,
-                   gint64           round_num,
-                   GBytes          *header,
-                   GBytes          *payload,
-                   gboolean         seal,
-                   gboolean         durable,
-                   GCancellable    *cancellable,
-                   GError         **error);
-
-static gboolean
-local_commit (CkptStorageTxn  *txn,
-              gint64           round_num,
-              GBytes          *header,
-              GBytes          *payload,
-              gboolean         durable,
-              GCancellable    *cancellable,
-              GError         **error)
-{
-  return local_commit_full (txn, round_num, header, payload, FALSE, durable, cancellable, error);
-}
-
-gboolean
-ckpt_storage_local_commit_sealing (CkptStorageTxn  *txn,
-                                   gint64           round_num,
-                                   GBytes          *header,
-                                   GBytes          *payload,
-                                   gboolean         durable,
-                                   GCancellable    *cancellable,
-                                   GError         **error)
-{
-  return local_commit_full (txn, round_num, header, payload, TRUE, durable, cancellable, error);
-}
-
-static gboolean
-local_commit_full (CkptStorageTxn  *txn,
-                   gint64           round_num,
-                   GBytes          *header,
-                   GBytes          *payload,
-                   gboolean         seal,
-                   gboolean         durable,
-                   GCancellable    *cancellable,
-                   GError         **error)
+local_commit (CkptStorageTxn         *txn,
+              gint64                  round_num,
+              GBytes                 *header,
+              GBytes                 *payload,
+              CkptStorageCommitFlags  flags,
+              gboolean                durable,
+              GCancellable           *cancellable,
+              GError                **error)
 {
   CkptStorage *self = txn->storage;
+  gboolean seal = (flags & CKPT_STORAGE_COMMIT_SEAL) != 0;
   g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
   g_autofree char *temp_name = NULL;
   g_autoptr(GBytes) sealed = NULL;

@@ -291,8 +291,6 @@ ckpt_storage_txn_commit_full (CkptStorageTxn         *txn,
                               GCancellable           *cancellable,
                               GError                **error)
 {
-  g_autoptr(GBytes) sealed = NULL;
-
   g_return_val_if_fail (txn != NULL, FALSE);
   g_return_val_if_fail (round_num >= 0, FALSE);
   g_return_val_if_fail (header != NULL && payload != NULL, FALSE);
@@ -301,18 +299,7 @@ ckpt_storage_txn_commit_full (CkptStorageTxn         *txn,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  if (flags & CKPT_STORAGE_COMMIT_SEAL)
-    {
-      if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
-        return ckpt_storage_local_commit_sealing (txn, round_num, header, payload, durable,
-                                                  cancellable, error);
-
-      /* Other back ends: checksum first, then write as usual. */
-      sealed = ckpt_format_seal_header (header, payload);
-      header = sealed;
-    }
-
-  return txn->storage->vfuncs->commit (txn, round_num, header, payload, durable,
+  return txn->storage->vfuncs->commit (txn, round_num, header, payload, flags, durable,
                                        cancellable, error);
 }
 
