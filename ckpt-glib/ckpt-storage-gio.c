@@ -547,4 +547,5 @@ const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
   gio_end,
   gio_exists_all,
   gio_invalidate,
+  NULL,   /* peek: list() */
 };

@@ -42,6 +42,10 @@ typedef struct
                                  const gint64   *rounds,
                                  gsize           n_rounds);
   void            (*invalidate) (CkptStorageTxn *txn);
+  /* ckpt_storage_txn_peek(); NULL: the listing is read with list(). */
+  const gint64   *(*peek)   (CkptStorageTxn  *txn,
+                             gsize           *n_rounds,
+                             GError         **error);
 } CkptStorageVFuncs;
 
 /* What the local back end knows of a root's listing between writes; see
@@ -86,10 +90,6 @@ struct _CkptStorageTxn
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
-/* ckpt_storage_txn_peek() of the local back end. */
-const gint64 *ckpt_storage_local_peek (CkptStorageTxn  *txn,
-                                       gsize           *n_rounds,
-                                       GError         **error);
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 
 /* Sorts and hands over @rounds as a plain array; never NULL. */

@@ -1049,10 +1049,10 @@ local_exists_all (CkptStorageTxn *txn,
   return TRUE;
 }
 
-const gint64 *
-ckpt_storage_local_peek (CkptStorageTxn  *txn,
-                         gsize           *n_rounds,
-                         GError         **error)
+static const gint64 *
+local_peek (CkptStorageTxn  *txn,
+            gsize           *n_rounds,
+            GError         **error)
 {
   if (txn->rounds == NULL)
     {
@@ -1112,4 +1112,5 @@ const CkptStorageVFuncs ckpt_storage_local_vfuncs = {
   local_end,
   local_exists_all,
   local_invalidate,
+  local_peek,
 };

@@ -324,8 +324,8 @@ ckpt_storage_txn_peek (CkptStorageTxn  *txn,
   g_return_val_if_fail (n_rounds != NULL, NULL);
 
   *n_rounds = 0;
-  if (txn->storage->vfuncs == &ckpt_storage_local_vfuncs)
-    return ckpt_storage_local_peek (txn, n_rounds, error);
+  if (txn->storage->vfuncs->peek != NULL)
+    return txn->storage->vfuncs->peek (txn, n_rounds, error);
 
   g_clear_pointer (&txn->peeked, g_free);
   txn->peeked = txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
