@@ -38,6 +38,11 @@ G_BEGIN_DECLS
  * @CKPT_ERROR_BUSY: another writer took over this writer's lease of a
  *   remote root, after it went unrenewed for the lease timeout (a process
  *   stopped that long); a save that fails so has written nothing
+ * @CKPT_ERROR_SUPERSEDED: the round is older than the checkpoints that
+ *   retention keeps: saved, it would be deleted at once, so the save was
+ *   refused before anything was written (a program that went back to an
+ *   older round; delete the newer checkpoints or raise
+ *   [property@Ckpt.Manager:keep-total] first)
  *
  * Error codes of the `CKPT_ERROR` domain.
  *
@@ -52,6 +57,7 @@ typedef enum
   CKPT_ERROR_UNSUPPORTED,
   CKPT_ERROR_INVALID_ARGUMENT,
   CKPT_ERROR_BUSY,
+  CKPT_ERROR_SUPERSEDED,
 } CkptError;
 
 CKPT_AVAILABLE_IN_1_0

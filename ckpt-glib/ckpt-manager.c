@@ -96,6 +96,7 @@ enum {
   SIGNAL_SAVED,
   SIGNAL_PRUNED,
   SIGNAL_CORRUPT,
+  SIGNAL_PRUNE_FAILED,
   N_SIGNALS
 };
 
@@ -170,7 +171,7 @@ ckpt_manager_emit_events (CkptManager *self,
       CkptEvent *event = &g_array_index (events->items, CkptEvent, i);
       g_autoptr(GFile) file = ckpt_manager_get_file (self, event->round_num);
 
-      if (event->signal_id == signals[SIGNAL_CORRUPT])
+      if (event->error != NULL)
         g_signal_emit (self, event->signal_id, 0, event->round_num, file, event->error);
       else
         g_signal_emit (self, event->signal_id, 0, event->round_num, file);
@@ -532,6 +533,30 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    */
   signals[SIGNAL_CORRUPT] =
     g_signal_new ("corrupt",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_INT64, G_TYPE_FILE, G_TYPE_ERROR);
+
+  /**
+   * CkptManager::prune-failed:
+   * @self: the manager
+   * @round_num: the round that retention could not delete
+   * @file: the checkpoint's file, still there
+   * @error: why it could not be deleted
+   *
+   * Emitted, like [signal@Ckpt.Manager::pruned], once for each checkpoint
+   * that retention meant to delete but could not (a permission, an I/O
+   * error, a file system gone read-only; or, with
+   * [property@Ckpt.Manager:durable] unset, because no newer checkpoint
+   * could be flushed to disk first). The save that ran retention still
+   * succeeds: the checkpoint is left in place, and the next save or
+   * [method@Ckpt.Manager.prune] tries again.
+   *
+   * Since: 1.0
+   */
+  signals[SIGNAL_PRUNE_FAILED] =
+    g_signal_new ("prune-failed",
                   G_TYPE_FROM_CLASS (klass),
                   G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL,
@@ -949,106 +974,148 @@ describe_root (CkptManager *self)
   return g_file_get_parse_name (self->root);
 }
 
-/* Whether the rounds of @rounds that are not @victims exist: the first
- * and the newest 8 of them, a constant cost whatever the number kept. A
- * listing that is wrong (a cached one, of a directory changed behind the
- * cache's back) is wrong about those as likely as about any. */
-#define KEPT_CHECK_NEWEST 8
+/* Retention's question to the storage: is this checkpoint intact? Known
+ * ones (written or verified here, unchanged since) are; others are read and
+ * verified once, and a damaged one is reported with a `corrupt` event. */
+typedef struct
+{
+  CkptManager    *self;
+  CkptStorageTxn *txn;
+  CkptEvents     *events;
+  GCancellable   *cancellable;
+} IntactCheck;
 
 static gboolean
-kept_exist (CkptStorageTxn *txn,
-            const gint64   *rounds,
-            gsize           n_rounds,
-            GArray         *victims)
+check_intact (gint64   round_num,
+              gpointer user_data)
 {
-  gint64 check[1 + KEPT_CHECK_NEWEST];
-  gsize n_check = 0, n_newest = 0, i, v;
+  IntactCheck *check = user_data;
+  g_auto(CkptFormatHeader) header = { 0, };
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) local_error = NULL;
 
-  /* Both are ascending. The first kept: */
-  for (i = 0, v = 0; i < n_rounds; i++)
+  if (ckpt_storage_txn_known_intact (check->txn, round_num))
+    return TRUE;
+
+  bytes = ckpt_storage_read_full (check->self->storage, round_num, CKPT_STORAGE_READ_PREFAULT,
+                                  check->cancellable, &local_error);
+  if (bytes != NULL &&
+      ckpt_format_read_header (bytes, CKPT_FORMAT_DECODE_NONE, &header, &local_error))
     {
-      if (v < victims->len && g_array_index (victims, gint64, v) == rounds[i])
-        v++;
-      else
+      if (header.round_num == round_num)
         {
-          check[n_check++] = rounds[i];
-          break;
+          ckpt_storage_txn_note_intact (check->txn, round_num);
+          return TRUE;
         }
+      g_set_error (&local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT,
+                   "The file holds round %" G_GINT64_FORMAT ", not round %" G_GINT64_FORMAT,
+                   header.round_num, round_num);
     }
-  /* The newest kept, walking back, after the first one. */
-  for (i = n_rounds, v = victims->len; i > 0 && n_newest < KEPT_CHECK_NEWEST; i--)
+
+  /* Not counted as kept (and not deleted while it is among the newest);
+   * a damaged one is reported. */
+  if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_CORRUPT))
     {
-      gint64 r = rounds[i - 1];
+      g_autofree char *where = describe_file (check->self, round_num);
 
-      if (n_check > 0 && r <= check[0])
-        break;
-      while (v > 0 && g_array_index (victims, gint64, v - 1) > r)
-        v--;
-      if (v > 0 && g_array_index (victims, gint64, v - 1) == r)
-        continue;
-      n_newest++;
-      check[1 + KEPT_CHECK_NEWEST - n_newest] = r;
+      g_prefix_error (&local_error, "Checkpoint ‘%s’ is damaged: ", where);
+      ckpt_events_add (check->events, signals[SIGNAL_CORRUPT], round_num, local_error);
     }
-  if (n_newest > 0)
-    memmove (check + n_check, check + 1 + KEPT_CHECK_NEWEST - n_newest, n_newest * sizeof (gint64));
-  n_check += n_newest;
+  return FALSE;
+}
 
-  return ckpt_storage_txn_exists_all (txn, check, n_check);
+/* The checkpoints retention deletes now, from the listing of @txn: the
+ * policy of @params, where damaged checkpoints do not take the place of
+ * intact ones. @out_anchor: the oldest intact one kept, see
+ * ckpt_retention_select_checked(). */
+static GArray *
+select_victims (CkptManager       *self,
+                CkptStorageTxn    *txn,
+                const gint64      *rounds,
+                gsize              n_rounds,
+                const CkptParams  *params,
+                CkptEvents        *events,
+                GCancellable      *cancellable,
+                gint64            *out_anchor)
+{
+  IntactCheck check = { self, txn, events, cancellable };
+  gboolean all_known = ckpt_storage_txn_all_known_intact (txn);
+
+  /* The usual case, a writer that wrote what it keeps, costs no check a
+   * round (10,000 kept cost as little as 10). */
+  return ckpt_retention_select_checked (rounds, n_rounds, params->keep_total, params->keep_first,
+                                        all_known ? NULL : check_intact, &check, out_anchor);
 }
 
 /* Retention, under the writer lock of @txn: deletes (or with @dry_run,
  * only lists into @out_pruned) what the policy of @params does not keep,
- * recording a `pruned` event for each deletion. Stops at, and reports, the
- * first failure to list; a failure to delete one checkpoint is reported
- * after trying the others. */
+ * recording a `pruned` event for each deletion and a `prune-failed` event
+ * for each checkpoint that could not be deleted. A save that is not
+ * durable first flushes the oldest intact checkpoint that is kept, so that
+ * a power cut never leaves fewer checkpoints than before the save. Returns
+ * FALSE with @error for a failure to list, or the first failure to delete
+ * (after trying the others). */
 static gboolean
-apply_retention (CkptStorageTxn    *txn,
+apply_retention (CkptManager       *self,
+                 CkptStorageTxn    *txn,
                  const CkptParams  *params,
                  gboolean           dry_run,
                  CkptEvents        *events,
                  GArray            *out_pruned,
+                 GCancellable      *cancellable,
                  GError           **error)
 {
   const gint64 *rounds;
   g_autoptr(GArray) victims = NULL;
   g_autoptr(GError) remove_error = NULL;
   gsize n_rounds = 0, i;
+  gint64 anchor = -1;
 
   /* Borrowed from the transaction: no copy of a listing of thousands. */
   rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
   if (rounds == NULL)
     return FALSE;
-  victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
-
-  /* The listing may be a cached one: delete nothing unless what is kept is
-   * really there; else read the directory and decide again. */
-  if (victims->len > 0 && !kept_exist (txn, rounds, n_rounds, victims))
-    {
-      ckpt_storage_txn_invalidate (txn);
-      g_clear_pointer (&victims, g_array_unref);
-      rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
-      if (rounds == NULL)
-        return FALSE;
-      victims = ckpt_retention_select (rounds, n_rounds, params->keep_total, params->keep_first);
-    }
+  victims = select_victims (self, txn, rounds, n_rounds, params, events, cancellable, &anchor);
   /* rounds is not valid any more once something is removed. */
   rounds = NULL;
 
+  if (dry_run)
+    {
+      if (out_pruned != NULL)
+        g_array_append_vals (out_pruned, victims->data, victims->len);
+      return TRUE;
+    }
+
+  /* Not durable: the checkpoints kept may still be in the page cache only.
+   * Older ones go only once a newer one is on disk. */
+  if (victims->len > 0 && !params->durable && anchor >= 0 &&
+      !ckpt_storage_txn_sync (txn, anchor, &remove_error))
+    {
+      g_prefix_error (&remove_error,
+                      "Old checkpoints were not deleted, as no newer one could be flushed first: ");
+      for (i = 0; i < victims->len; i++)
+        ckpt_events_add (events, signals[SIGNAL_PRUNE_FAILED],
+                         g_array_index (victims, gint64, i), remove_error);
+      g_propagate_error (error, g_steal_pointer (&remove_error));
+      return FALSE;
+    }
+
   for (i = 0; i < victims->len; i++)
     {
+      g_autoptr(GError) local_error = NULL;
       gint64 victim = g_array_index (victims, gint64, i);
 
-      if (dry_run)
-        {
-          if (out_pruned != NULL)
-            g_array_append_val (out_pruned, victim);
-          continue;
-        }
-      if (ckpt_storage_txn_remove (txn, victim, remove_error == NULL ? &remove_error : NULL))
+      if (ckpt_storage_txn_remove (txn, victim, &local_error))
         {
           ckpt_events_add (events, signals[SIGNAL_PRUNED], victim, NULL);
           if (out_pruned != NULL)
             g_array_append_val (out_pruned, victim);
+        }
+      else
+        {
+          ckpt_events_add (events, signals[SIGNAL_PRUNE_FAILED], victim, local_error);
+          if (remove_error == NULL)
+            remove_error = g_steal_pointer (&local_error);
         }
     }
 
@@ -1058,6 +1125,76 @@ apply_retention (CkptStorageTxn    *txn,
       return FALSE;
     }
   return TRUE;
+}
+
+/* Fails with CKPT_ERROR_SUPERSEDED if retention would delete @round_num as
+ * soon as it is saved: enough newer intact checkpoints are kept already
+ * (a program that went back to an older round, or that starts afresh while
+ * another writer is ahead). Checked before anything is written. */
+static gboolean
+check_not_superseded (CkptManager       *self,
+                      CkptStorageTxn    *txn,
+                      gint64             round_num,
+                      const CkptParams  *params,
+                      CkptEvents        *events,
+                      GCancellable      *cancellable,
+                      GError           **error)
+{
+  IntactCheck check = { self, txn, events, cancellable };
+  gsize keep_newest = ckpt_retention_keep_newest (params->keep_total, params->keep_first);
+  gsize n_rounds = 0, lo, hi, n_newer, n_intact = 0, i;
+  const gint64 *rounds;
+  g_autofree char *where = NULL;
+  gint64 oldest_newer = -1;
+
+  if (keep_newest == 0)
+    return TRUE;
+  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
+  if (rounds == NULL)
+    return FALSE;
+
+  /* The first round is kept forever: a round older than every other
+   * becomes the first. */
+  if (n_rounds == 0 || (params->keep_first && round_num < rounds[0]))
+    return TRUE;
+
+  /* How many rounds are newer (the listing is ascending)? */
+  for (lo = 0, hi = n_rounds; lo < hi;)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+
+      if (rounds[mid] <= round_num)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  n_newer = n_rounds - lo;
+  /* An existing round: the commit says EXISTS. */
+  if (lo > 0 && rounds[lo - 1] == round_num)
+    return TRUE;
+  if (n_newer < keep_newest)
+    return TRUE;
+
+  /* It would be deleted if keep_newest of the newer ones are intact. */
+  for (i = n_rounds; i > lo && n_intact < keep_newest; i--)
+    if (ckpt_storage_txn_all_known_intact (txn) || check_intact (rounds[i - 1], &check))
+      {
+        n_intact++;
+        oldest_newer = rounds[i - 1];
+      }
+  if (n_intact < keep_newest)
+    return TRUE;
+
+  where = describe_root (self);
+  g_set_error (error, CKPT_ERROR, CKPT_ERROR_SUPERSEDED,
+               "Cannot save round %" G_GINT64_FORMAT " in ‘%s’: %" G_GSIZE_FORMAT
+               " newer checkpoints (rounds %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+               ") fill the %" G_GSIZE_FORMAT " places that keep-total %d%s keeps for the newest, "
+               "so retention would delete it as soon as it is saved. Nothing was written. "
+               "Delete the newer checkpoints first, or raise keep-total",
+               round_num, where, n_newer, oldest_newer, rounds[n_rounds - 1], keep_newest,
+               params->keep_total, params->keep_first ? " (with keep-first)" : "");
+  return FALSE;
 }
 
 gboolean
@@ -1090,6 +1227,9 @@ ckpt_manager_save_internal (CkptManager          *self,
   if (txn == NULL)
     return FALSE;
 
+  if (!check_not_superseded (self, txn, round_num, params, events, cancellable, error))
+    return FALSE;
+
   if (!ckpt_storage_txn_commit_full (txn, round_num, header, payload,
                                      CKPT_STORAGE_COMMIT_SEAL, params->durable,
                                      cancellable, error))
@@ -1098,16 +1238,10 @@ ckpt_manager_save_internal (CkptManager          *self,
   ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);
 
   /* The checkpoint is saved: from here on, failures to prune are reported
-   * but do not fail the save (nothing is lost, a later save prunes again).
-   * Deletions are not flushed: a crash may bring an old checkpoint back,
-   * which the next save prunes. */
-  apply_retention (txn, params, FALSE, events, NULL, &prune_error);
-
-  /* Not a warning: on network storage this is an expected failure, and a
-   * program running with fatal warnings must not abort for it. */
-  if (prune_error != NULL)
-    g_message ("Checkpoint %" G_GINT64_FORMAT " was saved, but retention failed: %s",
-               round_num, prune_error->message);
+   * (`prune-failed`) but do not fail the save (nothing is lost, a later
+   * save prunes again). Deletions are not flushed: a crash may bring an
+   * old checkpoint back, which the next save prunes. */
+  apply_retention (self, txn, params, FALSE, events, NULL, cancellable, NULL);
 
   return TRUE;
 }
@@ -1275,8 +1409,10 @@ ckpt_manager_load_latest_or_default_internal (CkptManager          *self,
   if (!ckpt_manager_save_internal (self, default_state, 0, params, events,
                                    cancellable, &local_error))
     {
-      /* Another writer saved round 0 first: load what it saved. */
-      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_EXISTS))
+      /* Another writer saved round 0 first, or is so far ahead that round 0
+       * would not be kept: load what it saved. */
+      if (g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_EXISTS) ||
+          g_error_matches (local_error, CKPT_ERROR, CKPT_ERROR_SUPERSEDED))
         return ckpt_manager_load_latest_internal (self, g_variant_get_type (default_state), params,
                                                   out_round_num, events, cancellable, error);
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1651,7 +1787,7 @@ ckpt_manager_prune (CkptManager   *self,
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
     return NULL;
-  ok = apply_retention (txn, &params, dry_run, events, pruned, error);
+  ok = apply_retention (self, txn, &params, dry_run, events, pruned, cancellable, error);
   g_clear_pointer (&txn, ckpt_storage_txn_free);
 
   ckpt_manager_emit_events (self, events);

@@ -183,6 +183,24 @@ retry_after_remount (CkptStorage   *self,
   return TRUE;
 }
 
+/* What stands for a file's identity: if any of these changed, the file may
+ * have. */
+#define FILE_ID_ATTRIBUTES \
+  G_FILE_ATTRIBUTE_STANDARD_SIZE "," G_FILE_ATTRIBUTE_TIME_MODIFIED "," \
+  G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC "," G_FILE_ATTRIBUTE_ETAG_VALUE
+
+static void
+file_id_from_info (GFileInfo  *info,
+                   CkptFileId *out_id)
+{
+  const char *etag = g_file_info_get_etag (info);
+
+  out_id->v[0] = (guint64) g_file_info_get_size (info);
+  out_id->v[1] = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+  out_id->v[2] = g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
+  out_id->v[3] = etag != NULL ? g_str_hash (etag) : 0;
+}
+
 static GFileEnumerator *
 enumerate_root (CkptStorage   *self,
                 GCancellable  *cancellable,
@@ -191,7 +209,7 @@ enumerate_root (CkptStorage   *self,
   return g_file_enumerate_children (self->root,
                                     G_FILE_ATTRIBUTE_STANDARD_NAME ","
                                     G_FILE_ATTRIBUTE_STANDARD_TYPE ","
-                                    G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                    FILE_ID_ATTRIBUTES,
                                     G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
                                     cancellable, error);
 }
@@ -205,8 +223,12 @@ gio_list (CkptStorage     *self,
 {
   g_autoptr(GArray) rounds = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GFileEnumerator) enumerator = NULL;
+  g_autoptr(GHashTable) listed_ids = NULL;
   GError *local_error = NULL;
   gint64 since = 0;
+
+  if (txn != NULL)
+    listed_ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
   do
     enumerator = enumerate_root (self, cancellable, &local_error);
@@ -240,7 +262,17 @@ gio_list (CkptStorage     *self,
       if (ckpt_storage_parse_name (self->prefix, name, &round_num))
         {
           if (g_file_info_get_file_type (info) == G_FILE_TYPE_REGULAR)
-            g_array_append_val (rounds, round_num);
+            {
+              g_array_append_val (rounds, round_num);
+              if (txn != NULL)
+                {
+                  CkptFileId id;
+
+                  file_id_from_info (info, &id);
+                  g_hash_table_replace (listed_ids, g_memdup2 (&round_num, sizeof round_num),
+                                        g_memdup2 (&id, sizeof id));
+                }
+            }
         }
       else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, name) &&
                g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_TIME_MODIFIED))
@@ -256,6 +288,11 @@ gio_list (CkptStorage     *self,
         }
     }
 
+  if (txn != NULL)
+    {
+      g_clear_pointer (&txn->listed_ids, g_hash_table_unref);
+      txn->listed_ids = g_steal_pointer (&listed_ids);
+    }
   return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 
@@ -486,6 +523,23 @@ gio_commit (CkptStorageTxn         *txn,
       return prefix_error (error, local_error, "Cannot commit checkpoint", target);
     }
 
+  /* We wrote it: it is intact while it stays as it is now. */
+  {
+    g_autoptr(GFileInfo) info = g_file_query_info (committed, FILE_ID_ATTRIBUTES,
+                                                   G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                   NULL, NULL);
+
+    if (info != NULL)
+      {
+        CkptFileId id;
+
+        file_id_from_info (info, &id);
+        g_mutex_lock (&self->cache.lock);
+        ckpt_storage_ids_set (self, round_num, &id);
+        g_mutex_unlock (&self->cache.lock);
+      }
+  }
+
   return TRUE;
 }
 
@@ -511,6 +565,9 @@ gio_remove (CkptStorageTxn  *txn,
       return prefix_error (error, local_error, "Cannot delete checkpoint", file);
     }
 
+  g_mutex_lock (&txn->storage->cache.lock);
+  ckpt_storage_ids_forget (txn->storage, round_num);
+  g_mutex_unlock (&txn->storage->cache.lock);
   return TRUE;
 }
 
@@ -524,18 +581,49 @@ gio_end (CkptStorageTxn *txn)
   g_free (txn);
 }
 
-/* Listings are always read afresh here. */
+/* Listings are always read afresh here; a file is known intact if it has
+ * the size, mtime and etag it had when it was written or verified. */
 static gboolean
-gio_exists_all (CkptStorageTxn *txn,
-                const gint64   *rounds,
-                gsize           n_rounds)
+gio_known_intact (CkptStorageTxn *txn,
+                  gint64          round_num)
 {
-  return TRUE;
+  const CkptFileId *id = txn->listed_ids != NULL ? g_hash_table_lookup (txn->listed_ids, &round_num) : NULL;
+  gboolean known;
+
+  if (id == NULL)
+    return FALSE;
+  g_mutex_lock (&txn->storage->cache.lock);
+  known = ckpt_storage_ids_match (txn->storage, round_num, id);
+  g_mutex_unlock (&txn->storage->cache.lock);
+  return known;
 }
 
 static void
-gio_invalidate (CkptStorageTxn *txn)
+gio_note_intact (CkptStorageTxn *txn,
+                 gint64          round_num)
 {
+  const CkptFileId *id = txn->listed_ids != NULL ? g_hash_table_lookup (txn->listed_ids, &round_num) : NULL;
+
+  if (id == NULL)
+    return;
+  g_mutex_lock (&txn->storage->cache.lock);
+  ckpt_storage_ids_set (txn->storage, round_num, id);
+  g_mutex_unlock (&txn->storage->cache.lock);
+}
+
+static gboolean
+gio_all_known_intact (CkptStorageTxn *txn)
+{
+  return FALSE;
+}
+
+/* GIO has no call to flush a file. */
+static gboolean
+gio_sync (CkptStorageTxn  *txn,
+          gint64           round_num,
+          GError         **error)
+{
+  return TRUE;
 }
 
 const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
@@ -545,7 +633,9 @@ const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
   gio_commit,
   gio_remove,
   gio_end,
-  gio_exists_all,
-  gio_invalidate,
   NULL,   /* peek: list() */
+  gio_known_intact,
+  gio_note_intact,
+  gio_all_known_intact,
+  gio_sync,
 };

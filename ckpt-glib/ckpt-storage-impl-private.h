@@ -38,31 +38,54 @@ typedef struct
                              gint64           round_num,
                              GError         **error);
   void            (*end)    (CkptStorageTxn  *txn);
-  gboolean        (*exists_all) (CkptStorageTxn *txn,
-                                 const gint64   *rounds,
-                                 gsize           n_rounds);
-  void            (*invalidate) (CkptStorageTxn *txn);
   /* ckpt_storage_txn_peek(); NULL: the listing is read with list(). */
   const gint64   *(*peek)   (CkptStorageTxn  *txn,
                              gsize           *n_rounds,
                              GError         **error);
+  /* What the back end knows of the checkpoints' integrity; see
+   * ckpt_storage_txn_known_intact(). */
+  gboolean        (*known_intact)     (CkptStorageTxn *txn,
+                                       gint64          round_num);
+  void            (*note_intact)      (CkptStorageTxn *txn,
+                                       gint64          round_num);
+  gboolean        (*all_known_intact) (CkptStorageTxn *txn);
+  /* ckpt_storage_txn_sync(). */
+  gboolean        (*sync)   (CkptStorageTxn  *txn,
+                             gint64           round_num,
+                             GError         **error);
 } CkptStorageVFuncs;
 
-/* What the local back end knows of a root's listing between writes; see
- * ckpt-storage-local.c. */
+/* What a file was when its integrity was last checked: back end specific
+ * (device, inode, size and change times of a local file; size, mtime and
+ * etag of a GIO one). */
 typedef struct
 {
-  GMutex   lock;
-  gboolean valid;
-  guint64  dev;
-  guint64  ino;
-  gint64   stamp_sec;    /* the directory mtime the last writer set */
-  gint64   stamp_nsec;
-  GArray  *rounds;       /* of gint64, ascending from index rounds_head;
-                          * NULL while a transaction has taken it */
-  guint    rounds_head;
-} CkptListingCache;
+  guint64 v[4];
+} CkptFileId;
 
+/* What the local back end knows of a root between calls; see "Listing
+ * cache" in ckpt-storage-local.c. Everything under @lock. */
+typedef struct
+{
+  GMutex      lock;
+  int         notify_fd;     /* inotify instance watching the root, or -1 */
+  gboolean    notify_failed; /* no watch can be had here: nothing is cached */
+  guint64     dev;           /* the watched directory */
+  guint64     ino;
+  guint       generation;    /* bumped whenever what is known is forgotten */
+  gboolean    valid;         /* rounds is the listing, up to the events
+                              * not read yet */
+  gpointer    taken_by;      /* the CkptStorageTxn that holds the listing */
+  GArray     *rounds;        /* of gint64, ascending from index rounds_head;
+                              * NULL while a transaction has taken it */
+  guint       rounds_head;
+  GHashTable *known;         /* gint64 → NULL: rounds known intact (written or
+                              * verified here, unchanged since) */
+  GHashTable *unknown;       /* rounds of the listing not in known */
+  GHashTable *own_creates;   /* rounds linked here whose event is unread */
+  GHashTable *temps;         /* names of temp files seen created: a writer
+                              * reads the directory, which removes them */
+} CkptListingCache;
 struct _CkptStorage
 {
   GFile                   *root;
@@ -72,6 +95,9 @@ struct _CkptStorage
   CkptStorageFlags         flags;
   const CkptStorageVFuncs *vfuncs;
   CkptListingCache         cache;      /* local back end */
+  GHashTable              *ids;        /* gint64 → CkptFileId: files known
+                                        * intact when no watch can be had
+                                        * (and GIO roots); under cache.lock */
 };
 
 struct _CkptStorageTxn
@@ -84,6 +110,8 @@ struct _CkptStorageTxn
   guint        rounds_head;
   gint64      *peeked;   /* ckpt_storage_txn_peek() of other back ends */
   gboolean     from_cache;
+  guint        generation; /* local: of the cache when the txn began */
+  GHashTable  *listed_ids; /* GIO: round → CkptFileId of the last listing */
   gboolean     uncertain;  /* something failed: do not trust our listing */
   gboolean     modified;   /* this txn added or removed a directory entry */
   CkptLease   *lease;      /* generic back end: the writer lease held */
@@ -91,6 +119,17 @@ struct _CkptStorageTxn
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
+
+/* The memo of files known intact by their CkptFileId (self->ids), for back
+ * ends that cannot watch the root. Take self->cache.lock around them. */
+gboolean ckpt_storage_ids_match  (CkptStorage      *self,
+                                  gint64            round_num,
+                                  const CkptFileId *id);
+void     ckpt_storage_ids_set    (CkptStorage      *self,
+                                  gint64            round_num,
+                                  const CkptFileId *id);
+void     ckpt_storage_ids_forget (CkptStorage      *self,
+                                  gint64            round_num);
 
 /* Sorts and hands over @rounds as a plain array; never NULL. */
 gint64 *ckpt_storage_sort_rounds (GArray *rounds,

@@ -15,25 +15,31 @@
  * next writer removes); a crash after 4 leaves a complete checkpoint.
  *
  * Listing cache. Retention needs the listing after every save; reading a
- * directory of 10,000 checkpoints costs more than the save. So a writer,
- * before it releases the lock, sets the directory's mtime to a stamp of its
- * own (a fine-grained time one second in the past) and remembers the
- * listing with that stamp. Any later change of the directory, by anyone,
- * sets its mtime to the current time, which cannot equal the stamp, so the
- * next writer (or reader) of this storage uses the remembered listing only
- * when the directory's mtime still equals the stamp. Where the stamp cannot
- * be set (not the owner, a file system with coarse times), every listing
- * reads the directory. A stale listing could only miss checkpoints (which
- * makes retention delete less) or keep ones deleted by somebody who also
- * restored the mtime; against the latter, retention checks that the first
- * and the newest 8 of what it keeps exist before it deletes anything
- * (ckpt_storage_txn_exists_all()).
+ * directory of 10,000 checkpoints costs more than the save. So the storage
+ * watches the root with inotify and keeps the listing between calls: every
+ * call first reads the pending events, and for each name they mention that
+ * is a checkpoint's, looks at what the name is now (fstatat()) and updates
+ * the listing. The kernel queues an event before the call that changed the
+ * directory returns, whoever made it, so a change by another writer or a
+ * person is seen by the next call of this one. The directory is never
+ * touched to make this work (its times are left alone). Where the events
+ * may not cover every change (network and cluster file systems, FUSE,
+ * overlayfs, no inotify, its limits reached) nothing is cached and every
+ * listing reads the directory. An overflowed or lost watch forgets
+ * everything; a new watch is set up before the directory is read again.
+ *
+ * The same events keep the set of checkpoints known intact (written by
+ * this storage or verified through it, and neither changed, replaced nor
+ * touched since), which retention needs so that damaged checkpoints do not
+ * count as kept (ckpt_storage_txn_known_intact()). Our own link of a new
+ * checkpoint is expected (own_creates); any other creation, rename onto,
+ * write or attribute change of a name makes its checkpoint unknown. Without
+ * a watch, a file's device, inode, size and change times stand in.
  *
  * A save costs the same with 10 or 10,000 checkpoints kept: the writer
- * takes the remembered listing from the cache (no copy), retention reads
- * it in place (ckpt_storage_txn_peek()), the new round is appended, pruned
- * ones leave by moving a head index, and the writer puts the listing back
- * at the end.
+ * takes the listing from the cache (no copy), retention reads it in place
+ * (ckpt_storage_txn_peek()), the new round is appended, pruned ones leave
+ * by moving a head index, and the writer puts the listing back at the end.
  */
 #include "config.h"
 
@@ -42,10 +48,12 @@
 #include <dirent.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +94,16 @@ set_errno_error (GError     **error,
                name != NULL ? G_DIR_SEPARATOR_S : "", name != NULL ? name : "",
                g_strerror (saved_errno));
   return FALSE;
+}
+
+static gboolean
+have_proc_fd (void)
+{
+  static gsize result = 0;
+
+  if (g_once_init_enter (&result))
+    g_once_init_leave (&result, access ("/proc/self/fd", X_OK) == 0 ? 1 : 2);
+  return result == 1;
 }
 
 static int
@@ -195,100 +213,395 @@ listing_remove (GArray *rounds,
     g_array_remove_index (rounds, index);
 }
 
-/* The cached listing if the directory open as @dir_fd is unchanged since a
- * writer of this storage stamped it, else NULL. With @take, the cache
- * hands over its listing (a writer, under the lock, who gives it back or
- * stores a new one at the end: no copy); else a copy. */
+/* Listing cache (see the top of this file). Everything here runs with
+ * self->cache.lock held. */
+
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+                    IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+/* File systems whose inotify events cover every change of a directory, by
+ * any process of this machine. Network and cluster file systems (NFS,
+ * CIFS, Ceph, FUSE…) only report this machine's own changes, and
+ * overlayfs not those made to its layers: there, listings are read
+ * afresh every time. */
+static gboolean
+notifies_every_change (int dir_fd)
+{
+  struct statfs sfs;
+
+  if (fstatfs (dir_fd, &sfs) != 0)
+    return FALSE;
+
+  switch ((guint32) sfs.f_type)
+    {
+    case 0xEF53u:       /* ext2, ext3, ext4 */
+    case 0x58465342u:   /* xfs */
+    case 0x9123683Eu:   /* btrfs */
+    case 0x01021994u:   /* tmpfs */
+    case 0x858458F6u:   /* ramfs */
+    case 0xF2F52010u:   /* f2fs */
+    case 0xCA451A4Eu:   /* bcachefs */
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+set_add (GHashTable *set,
+         gint64      round_num)
+{
+  if (!g_hash_table_contains (set, &round_num))
+    g_hash_table_add (set, g_memdup2 (&round_num, sizeof round_num));
+}
+
+/* Forgets the listing and what is known of the files. */
+static void
+cache_forget (CkptListingCache *cache)
+{
+  cache->valid = FALSE;
+  cache->generation++;
+  g_clear_pointer (&cache->rounds, g_array_unref);
+  cache->rounds_head = 0;
+  g_hash_table_remove_all (cache->known);
+  g_hash_table_remove_all (cache->unknown);
+  g_hash_table_remove_all (cache->own_creates);
+  g_hash_table_remove_all (cache->temps);
+}
+
+static void
+watch_close (CkptListingCache *cache)
+{
+  if (cache->notify_fd >= 0)
+    close (cache->notify_fd);
+  cache->notify_fd = -1;
+  cache_forget (cache);
+}
+
+/* Whether the directory open as @dir_fd is watched (it is from now on, if
+ * it can be). */
+static gboolean
+watch_ensure (CkptStorage *self,
+              int          dir_fd)
+{
+  CkptListingCache *cache = &self->cache;
+  char path[64];
+  struct stat st;
+  int fd;
+
+  if (cache->notify_failed || fstat (dir_fd, &st) != 0)
+    return FALSE;
+  if (cache->notify_fd >= 0 && cache->dev == (guint64) st.st_dev && cache->ino == (guint64) st.st_ino)
+    return TRUE;
+
+  /* None yet, or another directory now stands at the root's path. */
+  watch_close (cache);
+  if ((self->flags & CKPT_STORAGE_FLAGS_NO_NOTIFY) || !have_proc_fd () ||
+      !notifies_every_change (dir_fd))
+    {
+      cache->notify_failed = TRUE;
+      return FALSE;
+    }
+
+  fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  /* The watch is on the directory we have open, not on whatever its path
+   * names by now. */
+  g_snprintf (path, sizeof path, "/proc/self/fd/%d", dir_fd);
+  if (fd < 0 || inotify_add_watch (fd, path, WATCH_MASK) < 0)
+    {
+      g_debug ("Cannot watch ‘%s’ (%s): listings will read the directory",
+               self->root_path, g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      cache->notify_failed = TRUE;
+      return FALSE;
+    }
+
+  cache->notify_fd = fd;
+  cache->dev = (guint64) st.st_dev;
+  cache->ino = (guint64) st.st_ino;
+  return TRUE;
+}
+
+static void
+listing_set (GArray  *rounds,
+             guint   *head,
+             gint64   round_num,
+             gboolean present)
+{
+  gboolean found;
+  guint index = rounds_search (rounds, *head, round_num, &found);
+
+  if (present && !found)
+    g_array_insert_val (rounds, index, round_num);
+  else if (!present && found)
+    listing_remove (rounds, head, index);
+}
+
+/* Applies the pending events to @rounds (may be NULL) and to what is known
+ * of the files. An event only says that a name changed: what the name is
+ * now is read with fstatat(), so that however events and our own changes
+ * interleave, the listing ends as the directory is. Returns FALSE when the
+ * watch overflowed or is gone: then everything is forgotten, and @rounds
+ * must be dropped. */
+static gboolean
+watch_drain (CkptStorage *self,
+             int          dir_fd,
+             GArray      *rounds,
+             guint       *head)
+{
+  CkptListingCache *cache = &self->cache;
+  union {
+    struct inotify_event event;
+    char bytes[4096];
+  } buf;
+
+  if (cache->notify_fd < 0)
+    return FALSE;
+
+  for (;;)
+    {
+      ssize_t n = read (cache->notify_fd, buf.bytes, sizeof buf.bytes);
+      ssize_t offset = 0;
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return TRUE;
+      if (n <= 0)
+        {
+          watch_close (cache);
+          return FALSE;
+        }
+
+      while (offset < n)
+        {
+          const struct inotify_event *event = (const struct inotify_event *) (gpointer) (buf.bytes + offset);
+          gboolean present, own = FALSE;
+          gint64 round_num;
+          struct stat st;
+
+          offset += (ssize_t) (sizeof *event + event->len);
+
+          if (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT))
+            {
+              watch_close (cache);
+              return FALSE;
+            }
+          if (event->len == 0)
+            continue;
+          if (!ckpt_storage_parse_name (self->prefix, event->name, &round_num))
+            {
+              /* A writer that dies leaves its temp file: the next writer
+               * reads the directory, which removes it. */
+              if (!ckpt_storage_is_temp_name (self->prefix, event->name))
+                continue;
+              if (event->mask & (IN_CREATE | IN_MOVED_TO))
+                g_hash_table_add (cache->temps, g_strdup (event->name));
+              else if (event->mask & (IN_DELETE | IN_MOVED_FROM))
+                g_hash_table_remove (cache->temps, event->name);
+              continue;
+            }
+
+          if (event->mask & (IN_CREATE | IN_MOVED_TO))
+            own = g_hash_table_remove (cache->own_creates, &round_num);
+
+          present = fstatat (dir_fd, event->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
+          if (rounds != NULL)
+            listing_set (rounds, head, round_num, present);
+
+          if (!present)
+            {
+              g_hash_table_remove (cache->known, &round_num);
+              g_hash_table_remove (cache->unknown, &round_num);
+            }
+          else if (!own && (event->mask & (IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_ATTRIB)))
+            {
+              /* Somebody else's file, or ours changed by somebody else. */
+              g_hash_table_remove (cache->known, &round_num);
+              set_add (cache->unknown, round_num);
+            }
+        }
+    }
+}
+
+/* A listing just read from the directory (the watch older than the read):
+ * every round not known intact is unknown, and what is known of rounds no
+ * longer there is dropped. */
+static void
+cache_note_listing (CkptListingCache *cache,
+                    GArray           *rounds,
+                    guint             head)
+{
+  GHashTableIter iter;
+  gpointer key;
+  guint i;
+
+  g_hash_table_remove_all (cache->unknown);
+  for (i = head; i < rounds->len; i++)
+    {
+      gint64 round_num = g_array_index (rounds, gint64, i);
+
+      if (!g_hash_table_contains (cache->known, &round_num))
+        set_add (cache->unknown, round_num);
+    }
+
+  g_hash_table_iter_init (&iter, cache->known);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      gboolean found;
+
+      rounds_search (rounds, head, *(gint64 *) key, &found);
+      if (!found)
+        g_hash_table_iter_remove (&iter);
+    }
+}
+
+/* A copy of the cached listing, up to date, if there is one (readers). */
 static GArray *
 cache_lookup (CkptStorage *self,
               int          dir_fd,
-              gboolean     take,
-              guint       *out_head)
+              guint       *out_generation)
 {
+  CkptListingCache *cache = &self->cache;
   GArray *rounds = NULL;
-  struct stat st;
 
-  *out_head = 0;
-  if (fstat (dir_fd, &st) != 0)
-    return NULL;
-
-  g_mutex_lock (&self->cache.lock);
-  if (self->cache.valid &&
-      self->cache.rounds != NULL &&
-      self->cache.dev == (guint64) st.st_dev &&
-      self->cache.ino == (guint64) st.st_ino &&
-      self->cache.stamp_sec == (gint64) st.st_mtim.tv_sec &&
-      self->cache.stamp_nsec == (gint64) st.st_mtim.tv_nsec)
+  g_mutex_lock (&cache->lock);
+  *out_generation = G_MAXUINT;
+  if (cache->taken_by == NULL && watch_ensure (self, dir_fd))
     {
-      if (take)
-        {
-          rounds = g_steal_pointer (&self->cache.rounds);
-          *out_head = self->cache.rounds_head;
-        }
-      else
-        rounds = listing_copy (self->cache.rounds, self->cache.rounds_head);
+      if (!watch_drain (self, dir_fd, cache->rounds, &cache->rounds_head))
+        (void) watch_ensure (self, dir_fd);   /* a new one, older than the read */
+      else if (cache->valid && cache->rounds != NULL)
+        rounds = listing_copy (cache->rounds, cache->rounds_head);
+      if (rounds == NULL)
+        *out_generation = cache->generation;
     }
-  g_mutex_unlock (&self->cache.lock);
+  g_mutex_unlock (&cache->lock);
 
   return rounds;
 }
 
-/* Gives back a listing taken with cache_lookup() by a writer that changed
- * nothing: the directory still carries the stamp it matched. */
+/* Stores @rounds (a copy) read from the directory by a reader since
+ * cache_lookup() returned @generation, and the temp files it saw. */
 static void
-cache_give_back (CkptStorage *self,
-                 GArray      *rounds,
-                 guint        head)
+cache_offer (CkptStorage *self,
+             GArray      *rounds,
+             GPtrArray   *temps,
+             guint        generation)
 {
-  g_mutex_lock (&self->cache.lock);
-  if (self->cache.valid && self->cache.rounds == NULL)
+  CkptListingCache *cache = &self->cache;
+
+  g_mutex_lock (&cache->lock);
+  if (cache->taken_by == NULL && cache->notify_fd >= 0 && !cache->valid &&
+      cache->generation == generation)
     {
-      self->cache.rounds = rounds;
-      self->cache.rounds_head = head;
-      rounds = NULL;
+      g_clear_pointer (&cache->rounds, g_array_unref);
+      cache->rounds = listing_copy (rounds, 0);
+      cache->rounds_head = 0;
+      cache->valid = TRUE;
+      cache_note_listing (cache, cache->rounds, 0);
+      for (guint i = 0; temps != NULL && i < temps->len; i++)
+        g_hash_table_add (cache->temps, g_strdup (g_ptr_array_index (temps, i)));
     }
-  g_mutex_unlock (&self->cache.lock);
-  if (rounds != NULL)
-    g_array_unref (rounds);
+  g_mutex_unlock (&cache->lock);
 }
 
-/* Stamps the directory (lock held) and remembers @rounds (taken) with the
- * stamp. */
+/* A writer (lock held) takes the listing, up to date, if there is one. */
 static void
-cache_store (CkptStorage *self,
-             int          dir_fd,
-             GArray      *rounds,
-             guint        head)
+cache_take (CkptStorageTxn *txn)
 {
-  struct timespec times[2];
-  struct stat st;
+  CkptStorage *self = txn->storage;
+  CkptListingCache *cache = &self->cache;
+
+  g_mutex_lock (&cache->lock);
+  if (cache->taken_by == NULL && watch_ensure (self, txn->dir_fd))
+    {
+      if (!watch_drain (self, txn->dir_fd, cache->rounds, &cache->rounds_head))
+        (void) watch_ensure (self, txn->dir_fd);   /* a new one, older than the read */
+      else if (cache->valid && cache->rounds != NULL && g_hash_table_size (cache->temps) == 0)
+        {
+          txn->rounds = g_steal_pointer (&cache->rounds);
+          txn->rounds_head = cache->rounds_head;
+          txn->from_cache = TRUE;
+        }
+      cache->taken_by = txn;
+      txn->generation = cache->generation;
+      cache->valid = FALSE;
+    }
+  g_mutex_unlock (&cache->lock);
+}
+
+/* Whether @txn holds the cache and the watch has been alive since it took
+ * it (with the lock held). */
+static gboolean
+txn_owns_cache (CkptStorageTxn *txn)
+{
+  CkptListingCache *cache = &txn->storage->cache;
+
+  return cache->taken_by == txn && cache->notify_fd >= 0 && cache->generation == txn->generation;
+}
+
+/* Brings the writer's listing up to date with the events (others' changes
+ * during the transaction). FALSE: it must be read again. */
+static gboolean
+txn_refresh (CkptStorageTxn *txn)
+{
+  CkptListingCache *cache = &txn->storage->cache;
   gboolean ok;
 
-  clock_gettime (CLOCK_REALTIME, &times[1]);
-  times[1].tv_sec -= 1;
-  times[0].tv_sec = 0;
-  times[0].tv_nsec = UTIME_OMIT;
+  g_mutex_lock (&cache->lock);
+  ok = txn_owns_cache (txn) &&
+       watch_drain (txn->storage, txn->dir_fd, txn->rounds, &txn->rounds_head);
+  g_mutex_unlock (&cache->lock);
+  return ok;
+}
 
-  ok = futimens (dir_fd, times) == 0 &&
-       fstat (dir_fd, &st) == 0 &&
-       st.st_mtim.tv_sec == times[1].tv_sec &&
-       st.st_mtim.tv_nsec == times[1].tv_nsec;
+/* The writer gives the listing back at the end (its own changes in it). */
+static void
+cache_give_back (CkptStorageTxn *txn)
+{
+  CkptListingCache *cache = &txn->storage->cache;
 
-  g_mutex_lock (&self->cache.lock);
-  self->cache.valid = ok;
-  g_clear_pointer (&self->cache.rounds, g_array_unref);
-  if (ok)
+  g_mutex_lock (&cache->lock);
+  if (cache->taken_by == txn)
     {
-      self->cache.dev = (guint64) st.st_dev;
-      self->cache.ino = (guint64) st.st_ino;
-      self->cache.stamp_sec = (gint64) st.st_mtim.tv_sec;
-      self->cache.stamp_nsec = (gint64) st.st_mtim.tv_nsec;
-      self->cache.rounds = g_steal_pointer (&rounds);
-      self->cache.rounds_head = head;
+      if (txn_owns_cache (txn) && txn->rounds != NULL && !txn->uncertain)
+        {
+          g_clear_pointer (&cache->rounds, g_array_unref);
+          cache->rounds = g_steal_pointer (&txn->rounds);
+          cache->rounds_head = txn->rounds_head;
+          cache->valid = TRUE;
+        }
+      else
+        {
+          /* Our own listing may be off (a failed call): read the directory
+           * next time. What is known of the files stays true, through the
+           * events. */
+          g_clear_pointer (&cache->rounds, g_array_unref);
+          cache->valid = FALSE;
+        }
+      cache->taken_by = NULL;
     }
-  g_mutex_unlock (&self->cache.lock);
-  if (rounds != NULL)
-    g_array_unref (rounds);
+  g_mutex_unlock (&cache->lock);
+}
+
+/* What a file is now, to compare with what it was when it was verified
+ * (where there is no watch). */
+static gboolean
+file_id_at (int          dir_fd,
+            const char  *name,
+            CkptFileId  *out_id)
+{
+  struct stat st;
+
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
+    return FALSE;
+  out_id->v[0] = (guint64) st.st_ino ^ ((guint64) st.st_dev << 40);
+  out_id->v[1] = (guint64) st.st_size;
+  out_id->v[2] = (guint64) st.st_mtim.tv_sec * G_GUINT64_CONSTANT (1000000000) + (guint64) st.st_mtim.tv_nsec;
+  out_id->v[3] = (guint64) st.st_ctim.tv_sec * G_GUINT64_CONSTANT (1000000000) + (guint64) st.st_ctim.tv_nsec;
+  return TRUE;
 }
 
 static int
@@ -308,6 +621,8 @@ local_list (CkptStorage     *self,
             GError         **error)
 {
   g_autoptr(GArray) rounds = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GPtrArray) temps = NULL;
+  guint generation = G_MAXUINT;
   struct dirent *entry;
   DIR *dir;
   int fd;
@@ -342,8 +657,7 @@ local_list (CkptStorage     *self,
     }
   if (txn == NULL && fd >= 0)
     {
-      guint head;
-      GArray *cached = cache_lookup (self, fd, FALSE, &head);
+      GArray *cached = cache_lookup (self, fd, &generation);
 
       if (cached != NULL)
         {
@@ -374,6 +688,16 @@ local_list (CkptStorage     *self,
           if (is_regular_file (dirfd (dir), entry))
             g_array_append_val (rounds, round_num);
         }
+      else if (txn == NULL && ckpt_storage_is_temp_name (self->prefix, entry->d_name))
+        {
+          /* For the next writer, which removes them. */
+          if (generation != G_MAXUINT)
+            {
+              if (temps == NULL)
+                temps = g_ptr_array_new_with_free_func (g_free);
+              g_ptr_array_add (temps, g_strdup (entry->d_name));
+            }
+        }
       else if (txn != NULL && ckpt_storage_is_temp_name (self->prefix, entry->d_name))
         {
           /* We hold the writer lock, so no live writer owns this file. */
@@ -400,10 +724,18 @@ local_list (CkptStorage     *self,
   g_array_sort (rounds, compare_rounds);
   if (txn != NULL)
     {
+      CkptListingCache *cache = &self->cache;
+
       txn->rounds = g_array_copy (rounds);
       txn->rounds_head = 0;
       txn->from_cache = FALSE;
+      g_mutex_lock (&cache->lock);
+      if (txn_owns_cache (txn))
+        cache_note_listing (cache, txn->rounds, 0);
+      g_mutex_unlock (&cache->lock);
     }
+  else if (generation != G_MAXUINT)
+    cache_offer (self, rounds, temps, generation);
   return ckpt_storage_take_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 
@@ -604,8 +936,7 @@ local_begin (CkptStorage   *self,
   txn = g_new0 (CkptStorageTxn, 1);
   txn->storage = self;
   txn->dir_fd = fd;
-  txn->rounds = cache_lookup (self, fd, TRUE, &txn->rounds_head);
-  txn->from_cache = txn->rounds != NULL;
+  cache_take (txn);
   return txn;
 }
 
@@ -681,15 +1012,6 @@ exists_error (CkptStorage  *self,
   return FALSE;
 }
 
-static gboolean
-have_proc_fd (void)
-{
-  static gsize result = 0;
-
-  if (g_once_init_enter (&result))
-    g_once_init_leave (&result, access ("/proc/self/fd", X_OK) == 0 ? 1 : 2);
-  return result == 1;
-}
 
 /* Sealing a large payload: the checksum is not computed before the write,
  * and its field is written last, before the fsync. The file gets its name
@@ -993,6 +1315,23 @@ local_commit (CkptStorageTxn         *txn,
                               self->root_path, NULL);
     }
 
+  /* We wrote it: it is intact until somebody changes it. */
+  g_mutex_lock (&self->cache.lock);
+  if (txn_owns_cache (txn))
+    {
+      set_add (self->cache.own_creates, round_num);
+      set_add (self->cache.known, round_num);
+      g_hash_table_remove (self->cache.unknown, &round_num);
+    }
+  else
+    {
+      CkptFileId id;
+
+      if (file_id_at (txn->dir_fd, name, &id))
+        ckpt_storage_ids_set (self, round_num, &id);
+    }
+  g_mutex_unlock (&self->cache.lock);
+
   return TRUE;
 }
 
@@ -1018,35 +1357,76 @@ local_remove (CkptStorageTxn  *txn,
       if (found)
         listing_remove (txn->rounds, &txn->rounds_head, index);
     }
+  g_mutex_lock (&txn->storage->cache.lock);
+  g_hash_table_remove (txn->storage->cache.known, &round_num);
+  g_hash_table_remove (txn->storage->cache.unknown, &round_num);
+  ckpt_storage_ids_forget (txn->storage, round_num);
+  g_mutex_unlock (&txn->storage->cache.lock);
 
   return TRUE;
 }
 
 static gboolean
-local_exists_all (CkptStorageTxn *txn,
-                  const gint64   *rounds,
-                  gsize           n_rounds)
+local_known_intact (CkptStorageTxn *txn,
+                    gint64          round_num)
 {
-  gsize i;
+  CkptStorage *self = txn->storage;
+  g_autofree char *name = NULL;
+  gboolean known;
+  CkptFileId id;
 
-  if (!txn->from_cache)
-    return TRUE;
-
-  /* The first and the newest 8, the ones that matter most: a constant
-   * cost, where checking all of 10,000 would cost as much as reading the
-   * directory, which the cache is there to avoid. */
-  for (i = 0; i < n_rounds; i++)
+  g_mutex_lock (&self->cache.lock);
+  if (txn_owns_cache (txn))
     {
-      g_autofree char *name = NULL;
-      struct stat st;
-
-      if (i != 0 && i + 8 < n_rounds)
-        continue;
-      name = ckpt_storage_build_name (txn->storage->prefix, rounds[i]);
-      if (fstatat (txn->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG (st.st_mode))
-        return FALSE;
+      known = g_hash_table_contains (self->cache.known, &round_num);
+      g_mutex_unlock (&self->cache.lock);
+      return known;
     }
-  return TRUE;
+  g_mutex_unlock (&self->cache.lock);
+
+  /* No watch: compare the file with what it was when it was verified. */
+  name = ckpt_storage_build_name (self->prefix, round_num);
+  if (!file_id_at (txn->dir_fd, name, &id))
+    return FALSE;
+  g_mutex_lock (&self->cache.lock);
+  known = ckpt_storage_ids_match (self, round_num, &id);
+  g_mutex_unlock (&self->cache.lock);
+  return known;
+}
+
+static void
+local_note_intact (CkptStorageTxn *txn,
+                   gint64          round_num)
+{
+  CkptStorage *self = txn->storage;
+  g_autofree char *name = ckpt_storage_build_name (self->prefix, round_num);
+  CkptFileId id;
+
+  /* With a watch, a change between the verification and now is an event
+   * not read yet, which makes the round unknown again when it is read. */
+  g_mutex_lock (&self->cache.lock);
+  if (txn_owns_cache (txn))
+    {
+      set_add (self->cache.known, round_num);
+      g_hash_table_remove (self->cache.unknown, &round_num);
+    }
+  else if (file_id_at (txn->dir_fd, name, &id))
+    ckpt_storage_ids_set (self, round_num, &id);
+  g_mutex_unlock (&self->cache.lock);
+}
+
+static gboolean
+local_all_known_intact (CkptStorageTxn *txn)
+{
+  CkptListingCache *cache = &txn->storage->cache;
+  gboolean all;
+
+  if (txn->rounds == NULL)
+    return FALSE;
+  g_mutex_lock (&cache->lock);
+  all = txn_owns_cache (txn) && g_hash_table_size (cache->unknown) == 0;
+  g_mutex_unlock (&cache->lock);
+  return all;
 }
 
 static const gint64 *
@@ -1054,6 +1434,14 @@ local_peek (CkptStorageTxn  *txn,
             gsize           *n_rounds,
             GError         **error)
 {
+  /* Others may have changed the directory since the txn began. */
+  if (txn->rounds != NULL && !txn_refresh (txn))
+    {
+      g_clear_pointer (&txn->rounds, g_array_unref);
+      txn->rounds_head = 0;
+      txn->from_cache = FALSE;
+    }
+
   if (txn->rounds == NULL)
     {
       /* Reads the directory, and keeps the listing in txn->rounds. */
@@ -1068,34 +1456,40 @@ local_peek (CkptStorageTxn  *txn,
   return listing_data (txn->rounds, txn->rounds_head);
 }
 
-static void
-local_invalidate (CkptStorageTxn *txn)
+/* Flushes a checkpoint written earlier. fsync() of the file also makes its
+ * name durable on the journalling file systems (ext4, xfs, btrfs: the link
+ * is in the transaction that the fsync commits), so the directory is not
+ * flushed: that would cost a journal commit on every save. */
+static gboolean
+local_sync (CkptStorageTxn  *txn,
+            gint64           round_num,
+            GError         **error)
 {
-  g_clear_pointer (&txn->rounds, g_array_unref);
-  txn->rounds_head = 0;
-  txn->from_cache = FALSE;
-  g_mutex_lock (&txn->storage->cache.lock);
-  txn->storage->cache.valid = FALSE;
-  g_mutex_unlock (&txn->storage->cache.lock);
+  g_autofree char *name = ckpt_storage_build_name (txn->storage->prefix, round_num);
+  int fd, saved_errno;
+
+  do
+    fd = INJECT (CKPT_FAULT_OPEN, openat (txn->dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return set_errno_error (error, errno, "Cannot open checkpoint", txn->storage->root_path, name);
+
+  if (INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  saved_errno = errno;
+  close (fd);
+  return set_errno_error (error, saved_errno, "Cannot flush checkpoint", txn->storage->root_path, name);
 }
 
 static void
 local_end (CkptStorageTxn *txn)
 {
-  /* Remember what this txn knows, under the lock, for the next one. Only
-   * a txn that changed the directory stamps it: one that changed nothing
-   * (a dry run, a save that found its round taken) leaves the directory's
-   * mtime alone, and a cache that was valid stays valid. */
-  if (txn->rounds != NULL && !txn->uncertain && txn->modified)
-    cache_store (txn->storage, txn->dir_fd, g_steal_pointer (&txn->rounds), txn->rounds_head);
-  else if (txn->rounds != NULL && !txn->uncertain && txn->from_cache)
-    cache_give_back (txn->storage, g_steal_pointer (&txn->rounds), txn->rounds_head);
-  else if (txn->uncertain)
-    {
-      g_mutex_lock (&txn->storage->cache.lock);
-      txn->storage->cache.valid = FALSE;
-      g_mutex_unlock (&txn->storage->cache.lock);
-    }
+  /* Give the listing back for the next call (readers' too); the events of
+   * our own changes are read then. The directory's times are left alone. */
+  cache_give_back (txn);
 
   if (txn->dir_fd >= 0)
     close (txn->dir_fd);   /* releases the flock */
@@ -1110,7 +1504,9 @@ const CkptStorageVFuncs ckpt_storage_local_vfuncs = {
   local_commit,
   local_remove,
   local_end,
-  local_exists_all,
-  local_invalidate,
   local_peek,
+  local_known_intact,
+  local_note_intact,
+  local_all_known_intact,
+  local_sync,
 };

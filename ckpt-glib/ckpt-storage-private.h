@@ -21,6 +21,9 @@ typedef enum
   /* Local roots: do not use O_TMPFILE, write a named hidden temp file
    * (tests of the fallback path). */
   CKPT_STORAGE_FLAGS_NO_TMPFILE    = 1 << 1,
+  /* Local roots: do not watch the directory (as on a file system without
+   * inotify): every listing reads the directory (tests). */
+  CKPT_STORAGE_FLAGS_NO_NOTIFY     = 1 << 2,
 } CkptStorageFlags;
 
 /* Pure name helpers. */
@@ -130,15 +133,25 @@ const gint64 *ckpt_storage_txn_peek     (CkptStorageTxn    *txn,
 gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,
                                          gint64             round_num,
                                          GError           **error);
-/* Whether every round of @rounds is a checkpoint on disk. A listing may
- * come from a cache (local roots): check what retention keeps before
- * deleting anything on its strength. */
-gboolean     ckpt_storage_txn_exists_all (CkptStorageTxn *txn,
-                                          const gint64   *rounds,
-                                          gsize           n_rounds);
-/* Forgets cached listings: the next ckpt_storage_txn_list() reads the
- * directory. */
-void         ckpt_storage_txn_invalidate (CkptStorageTxn *txn);
+/* Whether the checkpoint of @round_num is known to be intact: this storage
+ * wrote it, or was told with ckpt_storage_txn_note_intact() that it
+ * verified it, and nobody changed it since (as far as the back end can
+ * tell: a local root on a local file system sees every change through
+ * inotify; elsewhere the file's size and change times are compared). FALSE
+ * means "not known", not "damaged": verify the file to know. */
+gboolean     ckpt_storage_txn_known_intact     (CkptStorageTxn *txn,
+                                                gint64          round_num);
+/* Records that the checkpoint of @round_num was verified intact. */
+void         ckpt_storage_txn_note_intact      (CkptStorageTxn *txn,
+                                                gint64          round_num);
+/* Whether every round of the listing is known intact (a shortcut for
+ * retention; FALSE when the back end cannot tell at once). */
+gboolean     ckpt_storage_txn_all_known_intact (CkptStorageTxn *txn);
+/* Flushes the checkpoint of @round_num (its data and its name) to stable
+ * storage, where the back end can; TRUE where it cannot. */
+gboolean     ckpt_storage_txn_sync             (CkptStorageTxn *txn,
+                                                gint64          round_num,
+                                                GError        **error);
 /* Releases the lock. */
 void         ckpt_storage_txn_free      (CkptStorageTxn    *txn);
 

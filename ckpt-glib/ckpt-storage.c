@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "ckpt-format-private.h"
 #include "ckpt-storage-impl-private.h"
@@ -143,6 +144,32 @@ compare_rounds (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+gboolean
+ckpt_storage_ids_match (CkptStorage      *self,
+                        gint64            round_num,
+                        const CkptFileId *id)
+{
+  const CkptFileId *known = g_hash_table_lookup (self->ids, &round_num);
+
+  return known != NULL && memcmp (known, id, sizeof *id) == 0;
+}
+
+void
+ckpt_storage_ids_set (CkptStorage      *self,
+                      gint64            round_num,
+                      const CkptFileId *id)
+{
+  g_hash_table_replace (self->ids, g_memdup2 (&round_num, sizeof round_num),
+                        g_memdup2 (id, sizeof *id));
+}
+
+void
+ckpt_storage_ids_forget (CkptStorage *self,
+                         gint64       round_num)
+{
+  g_hash_table_remove (self->ids, &round_num);
+}
+
 gint64 *
 ckpt_storage_sort_rounds (GArray *rounds,
                           gsize  *n_rounds)
@@ -187,6 +214,12 @@ ckpt_storage_new (GFile            *root,
                  : &ckpt_storage_gio_vfuncs;
   self->display = self->root_path != NULL ? g_strdup (self->root_path) : g_file_get_uri (root);
   g_mutex_init (&self->cache.lock);
+  self->cache.notify_fd = -1;
+  self->cache.known = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->cache.unknown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->cache.own_creates = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->cache.temps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 
   return self;
 }
@@ -200,7 +233,14 @@ ckpt_storage_free (CkptStorage *self)
   g_free (self->prefix);
   g_free (self->root_path);
   g_free (self->display);
+  if (self->cache.notify_fd >= 0)
+    close (self->cache.notify_fd);
   g_clear_pointer (&self->cache.rounds, g_array_unref);
+  g_clear_pointer (&self->cache.known, g_hash_table_unref);
+  g_clear_pointer (&self->cache.unknown, g_hash_table_unref);
+  g_clear_pointer (&self->cache.own_creates, g_hash_table_unref);
+  g_clear_pointer (&self->cache.temps, g_hash_table_unref);
+  g_clear_pointer (&self->ids, g_hash_table_unref);
   g_mutex_clear (&self->cache.lock);
   g_free (self);
 }
@@ -344,21 +384,39 @@ ckpt_storage_txn_remove (CkptStorageTxn  *txn,
 }
 
 gboolean
-ckpt_storage_txn_exists_all (CkptStorageTxn *txn,
-                             const gint64   *rounds,
-                             gsize           n_rounds)
+ckpt_storage_txn_known_intact (CkptStorageTxn *txn,
+                               gint64          round_num)
 {
   g_return_val_if_fail (txn != NULL, FALSE);
 
-  return txn->storage->vfuncs->exists_all (txn, rounds, n_rounds);
+  return txn->storage->vfuncs->known_intact (txn, round_num);
 }
 
 void
-ckpt_storage_txn_invalidate (CkptStorageTxn *txn)
+ckpt_storage_txn_note_intact (CkptStorageTxn *txn,
+                              gint64          round_num)
 {
   g_return_if_fail (txn != NULL);
 
-  txn->storage->vfuncs->invalidate (txn);
+  txn->storage->vfuncs->note_intact (txn, round_num);
+}
+
+gboolean
+ckpt_storage_txn_all_known_intact (CkptStorageTxn *txn)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+
+  return txn->storage->vfuncs->all_known_intact (txn);
+}
+
+gboolean
+ckpt_storage_txn_sync (CkptStorageTxn  *txn,
+                       gint64           round_num,
+                       GError         **error)
+{
+  g_return_val_if_fail (txn != NULL, FALSE);
+
+  return txn->storage->vfuncs->sync (txn, round_num, error);
 }
 
 void
@@ -367,5 +425,6 @@ ckpt_storage_txn_free (CkptStorageTxn *txn)
   if (txn == NULL)
     return;
   g_clear_pointer (&txn->peeked, g_free);
+  g_clear_pointer (&txn->listed_ids, g_hash_table_unref);
   txn->storage->vfuncs->end (txn);
 }

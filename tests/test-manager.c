@@ -2184,6 +2184,7 @@ typedef struct
   gboolean  keep_first;
   gint     *n_saved;
   gint     *n_pruned;
+  gint     *n_superseded;
 } WriterData;
 
 static void
@@ -2215,6 +2216,13 @@ writer_thread (gpointer data)
 
           if (ckpt_manager_save (mgr, state, r, NULL, &error))
             break;
+          /* Another thread is so far ahead that this round would not be
+           * kept: refused, nothing written. */
+          if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_SUPERSEDED))
+            {
+              g_atomic_int_inc (w->n_superseded);
+              break;
+            }
           /* Failing fast with BUSY is allowed; retry. */
           if (g_error_matches (error, CKPT_ERROR, CKPT_ERROR_BUSY))
             {
@@ -2235,7 +2243,8 @@ run_writers (Fixture  *f,
              gboolean  keep_first,
              gint64    n_rounds,
              gint     *n_saved,
-             gint     *n_pruned)
+             gint     *n_pruned,
+             gint     *n_superseded)
 {
   enum { N_THREADS = 4 };
   WriterData wd[N_THREADS];
@@ -2244,7 +2253,8 @@ run_writers (Fixture  *f,
 
   for (i = 0; i < N_THREADS; i++)
     {
-      wd[i] = (WriterData) { f, i, N_THREADS, n_rounds, keep_total, keep_first, n_saved, n_pruned };
+      wd[i] = (WriterData) { f, i, N_THREADS, n_rounds, keep_total, keep_first, n_saved, n_pruned,
+                             n_superseded };
       threads[i] = g_thread_new ("writer", writer_thread, &wd[i]);
     }
   for (i = 0; i < N_THREADS; i++)
@@ -2256,15 +2266,16 @@ test_concurrent (Fixture       *f,
                  gconstpointer  data)
 {
   const gint64 n_rounds = 32;
-  gint n_saved = 0, n_pruned = 0;
+  gint n_saved = 0, n_pruned = 0, n_superseded = 0;
   CkptManager *mgr;
   g_autoptr(GPtrArray) names = NULL;
   gint64 r;
 
   /* Keep everything: every round is there and valid. */
-  run_writers (f, 0, TRUE, n_rounds, &n_saved, &n_pruned);
+  run_writers (f, 0, TRUE, n_rounds, &n_saved, &n_pruned, &n_superseded);
   g_assert_cmpint (n_saved, ==, n_rounds);
   g_assert_cmpint (n_pruned, ==, 0);
+  g_assert_cmpint (n_superseded, ==, 0);
 
   names = ckpt_test_list_dir (f->root_path);
   g_assert_cmpuint (names->len, ==, n_rounds);
@@ -2281,10 +2292,11 @@ test_concurrent (Fixture       *f,
 
   /* With retention, into a fresh root: the result is as if sequential. */
   ckpt_test_rm_rf (f->root_path);
-  n_saved = n_pruned = 0;
-  run_writers (f, 3, TRUE, n_rounds, &n_saved, &n_pruned);
-  g_assert_cmpint (n_saved, ==, n_rounds);
-  g_assert_cmpint (n_pruned, ==, n_rounds - 3);
+  n_saved = n_pruned = n_superseded = 0;
+  run_writers (f, 3, TRUE, n_rounds, &n_saved, &n_pruned, &n_superseded);
+  /* A round that would be pruned at once is refused, not saved. */
+  g_assert_cmpint (n_saved + n_superseded, ==, n_rounds);
+  g_assert_cmpint (n_pruned, ==, n_saved - 3);
   ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_31", "ckpt_32");
   mgr = new_manager (f, NULL, 0, TRUE);
   for (r = 1; r <= n_rounds; r++)
@@ -2729,6 +2741,14 @@ test_signal_specs (Fixture       *f,
   g_assert_true ((q.param_types[0] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_INT64);
   g_assert_true ((q.param_types[1] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_FILE);
   g_assert_true ((q.param_types[2] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_ERROR);
+
+  id = g_signal_lookup ("prune-failed", CKPT_TYPE_MANAGER);
+  g_assert_cmpuint (id, !=, 0);
+  g_signal_query (id, &q);
+  g_assert_cmpuint (q.n_params, ==, 3);
+  g_assert_true ((q.param_types[0] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_INT64);
+  g_assert_true ((q.param_types[1] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_FILE);
+  g_assert_true ((q.param_types[2] & ~G_SIGNAL_TYPE_STATIC_SCOPE) == G_TYPE_ERROR);
 }
 
 /* The error domain and its registered enum. */
@@ -2739,7 +2759,7 @@ test_error_enum (Fixture       *f,
   static const int codes[] = {
     CKPT_ERROR_NOT_FOUND, CKPT_ERROR_EXISTS, CKPT_ERROR_TYPE_MISMATCH,
     CKPT_ERROR_CORRUPT, CKPT_ERROR_UNSUPPORTED, CKPT_ERROR_INVALID_ARGUMENT,
-    CKPT_ERROR_BUSY,
+    CKPT_ERROR_BUSY, CKPT_ERROR_SUPERSEDED,
   };
   g_autoptr(GEnumClass) klass = g_type_class_ref (CKPT_TYPE_ERROR);
   gsize i;

@@ -1119,9 +1119,11 @@ test_prune_dry_run (Fixture       *fixture,
   g_assert_true (has_line (run.out, "Would delete 7 of 10 checkpoints"));
   run_clear (&run);
 
+  /* Damaged checkpoints take no kept place: the newest intact one (1) is
+   * kept, and the damaged newer ones are left alone. */
   run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "--dry-run", NULL);
   assert_success (&run);
-  g_assert_true (has_line (run.out, "Would delete 4 of 5 checkpoints"));
+  g_assert_true (has_line (run.out, "Would delete 1 of 5 checkpoints"));
   run_clear (&run);
 
   assert_rounds (fixture->many, all, G_N_ELEMENTS (all));
@@ -1134,7 +1136,7 @@ test_prune (Fixture       *fixture,
             gconstpointer  user_data)
 {
   const gint64 kept[] = { 0, 8, 9 };
-  const gint64 kept_damaged[] = { 3, 4 };
+  const gint64 kept_damaged[] = { 0, 1, 2, 3, 4 };
   g_auto(Run) run = { 0, };
   g_autofree char *stray = g_build_filename (fixture->damaged, "notes.txt", NULL);
   g_autofree char *before = NULL;
@@ -1160,7 +1162,9 @@ test_prune (Fixture       *fixture,
   assert_rounds (fixture->many, kept, G_N_ELEMENTS (kept));
   run_clear (&run);
 
-  /* Damaged checkpoints count like the others; other files stay. */
+  /* Damaged checkpoints do not count as kept: with the three newest
+   * damaged, keep-total 2 keeps the two intact ones (0 and 1), and leaves
+   * the damaged ones alone; other files stay. */
   run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", NULL);
   assert_success (&run);
   assert_rounds (fixture->damaged, kept_damaged, G_N_ELEMENTS (kept_damaged));

@@ -33,7 +33,6 @@
 
 #define PREFIX "ckpt_"
 #define STATE_TYPE "(xa{sv}ad)"
-#define RETENTION_WARNING "*was saved, but retention failed*"
 #define SUBPROCESS_ROOT_ENV "CKPT_TEST_FAULTS_ROOT"
 
 static const int fault_errnos[] = { EIO, ENOSPC, EACCES };
@@ -376,16 +375,18 @@ assert_unchanged (Fixture    *f,
 /* Warnings the test cannot announce in advance (faults at all points at
  * once: which call the Nth one is is not known beforehand). */
 
+/* Checkpoints that retention could not delete (prune-failed signals). */
 static guint retention_warnings;
 
 static void
-count_retention_warning (const char     *log_domain,
-                         GLogLevelFlags  log_level,
-                         const char     *message,
-                         gpointer        user_data)
+count_prune_failed (CkptManager *mgr,
+                    gint64       round_num,
+                    GFile       *file,
+                    GError      *error,
+                    gpointer     user_data)
 {
-  if (strstr (message, "was saved, but retention failed") == NULL)
-    g_error ("Unexpected warning: %s", message);
+  g_assert_nonnull (error);
+  g_assert_nonnull (file);
   retention_warnings++;
 }
 
@@ -396,8 +397,10 @@ typedef enum
 {
   OUTCOME_UNKNOWN,   /* decided from the result (faults at all points) */
   OUTCOME_FAIL,      /* before the point of no return: the save fails */
-  OUTCOME_WARN,      /* pruning fails: saved, with a warning */
-  OUTCOME_QUIET,     /* a temp file's unlink fails: saved, no warning */
+  OUTCOME_WARN,      /* pruning fails: saved, with a prune-failed signal */
+  OUTCOME_QUIET,     /* a temp file's unlink fails, or a kept checkpoint
+                      * cannot be read to verify it: saved, nothing
+                      * reported, the victim kept */
 } Outcome;
 
 typedef struct
@@ -412,13 +415,21 @@ typedef struct
 
 static Outcome
 expected_outcome (CkptStorageFlags flags,
+                  gboolean         warm,
                   guint            point,
                   guint            nth)
 {
   switch (point)
     {
+    case CKPT_FAULT_OPEN:
+      /* The root, the new file, then (a fresh manager, which knows nothing
+       * of ckpt_3) the read that verifies ckpt_3 before retention counts it
+       * as kept: unverified, it is not counted, and ckpt_2 stays instead. */
+      return (!warm && nth == 3) ? OUTCOME_QUIET : OUTCOME_FAIL;
     case CKPT_FAULT_READDIR:
-      return OUTCOME_WARN;
+      /* The listing is read before anything is written (a save that
+       * retention would delete at once is refused). */
+      return OUTCOME_FAIL;
     case CKPT_FAULT_UNLINK:
       /* The named path unlinks its temp file (its second name) right after
        * the link; that failure leaves a stale temp file, which the listing
@@ -498,9 +509,7 @@ run_one_fault (Fixture     *f,
   gint64 next;
 
   before = prepare_root (f, warm, &mgr);
-
-  if (outcome == OUTCOME_WARN)
-    g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
+  g_signal_connect (mgr, "prune-failed", G_CALLBACK (count_prune_failed), NULL);
 
   ckpt_fault_arm (points, nth, err);
   ok = ckpt_manager_save (mgr, make_state (4), 4, NULL, &error);
@@ -520,7 +529,9 @@ run_one_fault (Fixture     *f,
   totals->fired++;
 
   if (outcome == OUTCOME_WARN)
-    g_test_assert_expected_messages ();
+    g_assert_cmpuint (retention_warnings, ==, warnings_before + 1);
+  else if (outcome != OUTCOME_UNKNOWN)
+    g_assert_cmpuint (retention_warnings, ==, warnings_before);
   if (outcome == OUTCOME_UNKNOWN)
     outcome = !ok ? OUTCOME_FAIL
               : retention_warnings > warnings_before ? OUTCOME_WARN : OUTCOME_QUIET;
@@ -627,7 +638,7 @@ test_each_point (Fixture       *f,
 
               for (nth = 1; nth <= n_calls; nth++)
                 g_assert_true (run_one_fault (f, warm, point, nth, fault_errnos[e],
-                                              expected_outcome (f->flags, point, nth), &totals));
+                                              expected_outcome (f->flags, warm, point, nth), &totals));
               /* The save no longer reaches the next one. */
               g_assert_false (run_one_fault (f, warm, point, n_calls + 1, fault_errnos[e],
                                              OUTCOME_UNKNOWN, &totals));
@@ -644,17 +655,12 @@ test_all_points (Fixture       *f,
                  gconstpointer  data)
 {
   const guint points = CKPT_FAULT_ALL & ~CKPT_FAULT_MMAP;
-  GLogLevelFlags old_fatal;
-  guint handler;
   gboolean warm;
 
   make_template (f, 3);
 
-  /* Which call the Nth is is not known here: let retention warnings through
-   * (counted, checked to be at most one per save) instead of expecting
-   * them. Any other warning still aborts. */
-  old_fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  handler = g_log_set_handler ("Ckpt", G_LOG_LEVEL_MESSAGE, count_retention_warning, NULL);
+  /* Which call the Nth is is not known here: prune-failed signals are
+   * counted, checked to be at most one per save, instead of expected. */
 
   for (warm = FALSE; warm <= TRUE; warm++)
     {
@@ -679,8 +685,6 @@ test_all_points (Fixture       *f,
       report_totals ("all points", f, warm, &totals);
     }
 
-  g_log_remove_handler ("Ckpt", handler);
-  g_log_set_always_fatal (old_fatal);
 }
 
 /* A failed fsync is never retried into a success: nothing after it runs
@@ -739,18 +743,56 @@ test_fsync_not_retried (Fixture       *f,
       load_ok (mgr, 4);
     }
 
-  /* Not durable: no fsync at all (so none can fail). */
+  /* Not durable, pruning nothing: no fsync at all (as fast as it was). */
   {
     g_autoptr(CkptManager) mgr = NULL;
 
     reset_root (f);
-    mgr = new_manager (f, 3, TRUE);
+    mgr = new_manager (f, 5, TRUE);
     ckpt_manager_set_durable (mgr, FALSE);
     ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 1, EIO);
     save_ok (mgr, 4);
     g_assert_cmpuint (ckpt_fault_count (), ==, 0);
     ckpt_fault_disarm ();
   }
+
+  /* Not durable, pruning: an older checkpoint is deleted only after a newer
+   * one that is kept (the oldest intact one, ckpt_3) is flushed, so that a
+   * power cut cannot leave an empty new file and no old one. One fsync of
+   * a file, none of the directory; when it fails, nothing is deleted (and
+   * prune-failed says so), and the save still succeeds. */
+  for (e = 0; e < G_N_ELEMENTS (fault_errnos); e++)
+    {
+      g_autoptr(CkptManager) mgr = NULL;
+      guint warnings_before = retention_warnings;
+
+      reset_root (f);
+      mgr = new_manager (f, 3, TRUE);
+      ckpt_manager_set_durable (mgr, FALSE);
+      g_signal_connect (mgr, "prune-failed", G_CALLBACK (count_prune_failed), NULL);
+      ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 0, 0);
+      save_ok (mgr, 4);
+      g_assert_cmpuint (ckpt_fault_count (), ==, 1);
+      ckpt_fault_disarm ();
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_3", "ckpt_4");
+
+      reset_root (f);
+      g_clear_object (&mgr);
+      mgr = new_manager (f, 3, TRUE);
+      ckpt_manager_set_durable (mgr, FALSE);
+      g_signal_connect (mgr, "prune-failed", G_CALLBACK (count_prune_failed), NULL);
+      ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE, 1, fault_errnos[e]);
+      save_ok (mgr, 4);
+      g_assert_true (ckpt_fault_fired ());
+      ckpt_fault_disarm ();
+      g_assert_cmpuint (retention_warnings, ==, warnings_before + 1);
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3", "ckpt_4");
+      assert_unchanged (f, f->template, 2, FALSE);
+
+      /* The next save, with the disk back, prunes both. */
+      save_ok (mgr, 5);
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
+    }
 }
 
 /* Faults while loading: an I/O error is an error, never a silent fallback
@@ -836,7 +878,8 @@ test_prune_interrupted (Fixture       *f,
   for (e = 0; e < G_N_ELEMENTS (fault_errnos); e++)
     for (nth = 1; nth <= n_calls; nth++)
       {
-        Outcome outcome = expected_outcome (f->flags, CKPT_FAULT_UNLINK, nth);
+        Outcome outcome = expected_outcome (f->flags, FALSE, CKPT_FAULT_UNLINK, nth);
+        guint warnings_before = retention_warnings;
         g_autoptr(CkptManager) mgr = NULL;
         g_autoptr(GError) error = NULL;
         g_autofree gint64 *rounds = NULL;
@@ -845,13 +888,12 @@ test_prune_interrupted (Fixture       *f,
 
         reset_root (f);
         mgr = new_manager (f, 3, TRUE);
-        if (outcome == OUTCOME_WARN)
-          g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
+        g_signal_connect (mgr, "prune-failed", G_CALLBACK (count_prune_failed), NULL);
         ckpt_fault_arm (CKPT_FAULT_UNLINK, nth, fault_errnos[e]);
         ok = ckpt_manager_save (mgr, make_state (11), 11, NULL, &error);
         g_assert_true (ckpt_fault_fired ());
         ckpt_fault_disarm ();
-        g_test_assert_expected_messages ();
+        g_assert_cmpuint (retention_warnings, ==, warnings_before + (outcome == OUTCOME_WARN));
         g_assert_no_error (error);
         g_assert_true (ok);
         n_faults++;
@@ -875,8 +917,9 @@ test_prune_interrupted (Fixture       *f,
         g_assert_cmpint (assert_all_valid (mgr), ==, 12);
       }
 
-  /* The listing after the commit fails: nothing is pruned at all (as after
-   * a crash between commit and prune), the next save catches up. */
+  /* The listing fails: it is read before anything is written (to refuse a
+   * round that retention would delete at once), so the save fails and
+   * changes nothing; the next save goes through. */
   for (e = 0; e < G_N_ELEMENTS (fault_errnos); e++)
     {
       g_autoptr(CkptManager) mgr = NULL;
@@ -884,19 +927,17 @@ test_prune_interrupted (Fixture       *f,
 
       reset_root (f);
       mgr = new_manager (f, 3, TRUE);
-      g_test_expect_message ("Ckpt", G_LOG_LEVEL_MESSAGE, RETENTION_WARNING);
       ckpt_fault_arm (CKPT_FAULT_READDIR, 1, fault_errnos[e]);
-      g_assert_true (ckpt_manager_save (mgr, make_state (11), 11, NULL, &error));
+      g_assert_false (ckpt_manager_save (mgr, make_state (11), 11, NULL, &error));
       g_assert_true (ckpt_fault_fired ());
       ckpt_fault_disarm ();
-      g_test_assert_expected_messages ();
-      g_assert_no_error (error);
+      g_assert_error (error, G_IO_ERROR, (int) g_io_error_from_errno (fault_errnos[e]));
       n_faults++;
-      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_10", "ckpt_11", "ckpt_2", "ckpt_3",
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_10", "ckpt_2", "ckpt_3",
                                 "ckpt_4", "ckpt_5", "ckpt_6", "ckpt_7", "ckpt_8", "ckpt_9");
-      g_assert_cmpint (assert_all_valid (mgr), ==, 11);
-      save_ok (mgr, 12);
-      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_11", "ckpt_12");
+      g_assert_cmpint (assert_all_valid (mgr), ==, 10);
+      save_ok (mgr, 11);
+      ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_10", "ckpt_11");
     }
 
   g_test_message ("interrupted pruning: %u faults injected", n_faults);

@@ -16,7 +16,7 @@
  *
  * `test-remote --writer URI NAME KEEP-TOTAL` is a writer process of the
  * multi-process tests: it saves the rounds read from stdin, one a line,
- * and answers each with a line "ROUND OK", "ROUND EXISTS" or
+ * and answers each with a line "ROUND OK", "ROUND EXISTS", "ROUND SUPERSEDED" or
  * "ROUND ERROR DOMAIN CODE MESSAGE".
  */
 #include <signal.h>
@@ -921,7 +921,9 @@ typedef struct
  * own must succeed, and of the writers racing for one round (those from
  * @n_distinct on) exactly one must succeed and the others fail with
  * CKPT_ERROR_EXISTS. Returns the rounds saved, each with its writer. With
- * @keep_total > 0 the writers also prune. */
+ * @keep_total > 0 the writers also prune, and a save of a round that others
+ * outran so far that retention would delete it at once may be refused
+ * (CKPT_ERROR_SUPERSEDED). */
 static GArray *
 run_writers (Fixture *f,
              guint    n_distinct,
@@ -932,7 +934,7 @@ run_writers (Fixture *f,
   Writer writers[N_WRITERS];
   g_autoptr(GArray) saved = g_array_new (FALSE, TRUE, sizeof (Saved));
   g_autoptr(GError) error = NULL;
-  guint failures = 0;
+  guint failures = 0, superseded = 0;
   guint i, k;
 
   /* Created beforehand, so that the race is the saves', not mkdir's. */
@@ -976,6 +978,10 @@ run_writers (Fixture *f,
 
                   g_array_append_val (saved, s);
                 }
+              /* Others saved so many newer rounds that retention would
+               * delete this one at once: refused, nothing written. */
+              else if (keep_total > 0 && g_str_equal (outcome, "SUPERSEDED"))
+                superseded++;
               else
                 failures++;
             }
@@ -1011,6 +1017,8 @@ run_writers (Fixture *f,
   for (i = 0; i < N_WRITERS; i++)
     writer_finish (&writers[i]);
 
+  if (superseded > 0)
+    g_test_message ("%u saves refused as superseded", superseded);
   *out_failures = failures;
   return g_steal_pointer (&saved);
 }
@@ -1367,6 +1375,8 @@ writer_main (const char *uri,
         printf ("%" G_GINT64_FORMAT " OK\n", round_num);
       else if (g_error_matches (save_error, CKPT_ERROR, CKPT_ERROR_EXISTS))
         printf ("%" G_GINT64_FORMAT " EXISTS\n", round_num);
+      else if (g_error_matches (save_error, CKPT_ERROR, CKPT_ERROR_SUPERSEDED))
+        printf ("%" G_GINT64_FORMAT " SUPERSEDED\n", round_num);
       else
         {
           g_strdelimit (save_error->message, "\n", ' ');
