@@ -160,6 +160,74 @@ test_invariants (void)
         }
 }
 
+/* With damaged checkpoints (issue 13, item 9): damaged ones take no kept
+ * place, are never deleted while they are among the newest, and the newest
+ * intact checkpoint is never deleted. */
+typedef struct
+{
+  const char *name;
+  gint64      rounds[MAX_ROUNDS];
+  gint64      damaged[MAX_ROUNDS];
+  int         keep_total;
+  gboolean    keep_first;
+  gint64      deleted[MAX_ROUNDS];
+  gint64      anchor;
+  guint       max_asked;    /* the intact check is asked at most this often */
+} DamagedCase;
+
+static const DamagedCase damaged_cases[] = {
+  /* The issue's case: the two newest damaged, keep_total 2. */
+  { "two-newest-damaged", { 1, 2, 3, 4, 5, END }, { 4, 5, END }, 2, FALSE, { 1, END }, 2, 4 },
+  { "two-newest-damaged-first", { 1, 2, 3, 4, 5, END }, { 4, 5, END }, 2, TRUE, { 2, END }, 3, 3 },
+  /* All damaged: nothing is deleted. */
+  { "all-damaged", { 1, 2, 3, 4, END }, { 1, 2, 3, 4, END }, 1, FALSE, { END }, -1, 4 },
+  /* Fewer intact than kept: nothing is deleted. */
+  { "too-few-intact", { 1, 2, 3, 4, END }, { 2, 3, 4, END }, 2, FALSE, { END }, -1, 4 },
+  /* A damaged one in the middle of the kept ones stays, one more intact
+   * one is kept, the older go. */
+  { "damaged-in-window", { 1, 2, 3, 4, 5, 6, END }, { 5, END }, 3, FALSE, { 1, 2, END }, 3, 4 },
+  /* Damaged ones older than the kept ones go like any other. */
+  { "damaged-old", { 1, 2, 3, 4, 5, 6, END }, { 1, 2, END }, 2, FALSE, { 1, 2, 3, 4, END }, 5, 2 },
+  /* The first is kept, damaged or not, and is not asked about. */
+  { "damaged-first", { 1, 2, 3, 4, 5, END }, { 1, END }, 2, TRUE, { 2, 3, 4, END }, 5, 1 },
+};
+
+typedef struct
+{
+  const DamagedCase *c;
+  guint              asked;
+} DamagedCheck;
+
+static gboolean
+is_intact_case (gint64   round_num,
+                gpointer user_data)
+{
+  DamagedCheck *check = user_data;
+  gsize i;
+
+  check->asked++;
+  for (i = 0; check->c->damaged[i] != END; i++)
+    if (check->c->damaged[i] == round_num)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+test_damaged_case (gconstpointer data)
+{
+  const DamagedCase *c = data;
+  DamagedCheck check = { c, 0 };
+  g_autoptr(GArray) deleted = NULL;
+  gint64 anchor = -2;
+
+  deleted = ckpt_retention_select_checked (c->rounds, count (c->rounds), c->keep_total,
+                                           c->keep_first, is_intact_case, &check, &anchor);
+  g_assert_cmpmem (deleted->data, deleted->len * sizeof (gint64),
+                   c->deleted, count (c->deleted) * sizeof (gint64));
+  g_assert_cmpint (anchor, ==, c->anchor);
+  g_assert_cmpuint (check.asked, <=, c->max_asked);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -173,6 +241,12 @@ main (int   argc,
       g_test_add_data_func (path, &cases[i], test_case);
     }
   g_test_add_func ("/ckpt/retention/invariants", test_invariants);
+  for (gsize i = 0; i < G_N_ELEMENTS (damaged_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/ckpt/retention/damaged/%s", damaged_cases[i].name);
+
+      g_test_add_data_func (path, &damaged_cases[i], test_damaged_case);
+    }
 
   return g_test_run ();
 }
