@@ -20,7 +20,9 @@
  * when [method@Ckpt.Manager.save] returns, the checkpoint survives a crash or
  * a power cut. An existing checkpoint is never replaced. After each save the
  * retention policy ([property@Ckpt.Manager:keep-total] and
- * [property@Ckpt.Manager:keep-first]) deletes old checkpoints.
+ * [property@Ckpt.Manager:keep-first]) deletes old checkpoints; damaged
+ * checkpoints do not count as kept, and a save that retention would delete
+ * at once is refused (%CKPT_ERROR_SUPERSEDED).
  *
  * Every load verifies the whole file (a checksum over every byte, the round
  * it holds, the type of the state, the normal form of the data): a torn or
@@ -385,6 +387,14 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * [property@Ckpt.Manager:keep-first] is set). Zero or less keeps every
    * checkpoint.
    *
+   * Only checkpoints that verify fill these places: a damaged checkpoint
+   * among the newest is left alone (and reported with
+   * [signal@Ckpt.Manager::corrupt]), and one more older intact checkpoint is
+   * kept instead, so the newest checkpoint that verifies is never deleted.
+   * Checkpoints this manager wrote, or verified, and that nobody changed
+   * since, are known intact; others are read and verified once when
+   * retention needs to know.
+   *
    * Since: 1.0
    */
   properties[PROP_KEEP_TOTAL] =
@@ -412,8 +422,13 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    *
    * Whether a save flushes the checkpoint and its directory to stable
    * storage (fsync) before it returns. Without it a save is still atomic
-   * (a crash leaves the old or the new checkpoint, never a torn one), but a
-   * power cut may lose the newest checkpoints.
+   * (a crash of the program leaves the old or the new checkpoint, never a
+   * torn one), but after a power cut the checkpoints saved since the last
+   * flush may be missing or damaged (and are then skipped by
+   * [method@Ckpt.Manager.load_latest]). Never all of them: before retention
+   * deletes anything, the oldest intact checkpoint it keeps is flushed, so
+   * an older checkpoint is deleted only once a newer one is on disk. Saves
+   * that delete nothing flush nothing.
    *
    * Only a root on a local file system (including kernel mounts such as
    * NFS) can be flushed: see [property@Ckpt.Manager:durable-storage]. On
@@ -489,7 +504,9 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    *
    * Emitted after a checkpoint was saved: it is in place (and durable, if
    * [property@Ckpt.Manager:durable] is set) and retention has run. It is
-   * emitted before the [signal@Ckpt.Manager::pruned] signals of that save.
+   * emitted before the [signal@Ckpt.Manager::pruned],
+   * [signal@Ckpt.Manager::prune-failed] and [signal@Ckpt.Manager::corrupt]
+   * signals of that save's retention.
    *
    * Since: 1.0
    */
@@ -506,8 +523,8 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * @round_num: the round that was deleted
    * @file: the file that was deleted
    *
-   * Emitted for each checkpoint that retention deleted after a save, in
-   * ascending order of rounds.
+   * Emitted for each checkpoint that retention deleted (after a save, or
+   * in [method@Ckpt.Manager.prune]), in ascending order of rounds.
    *
    * Since: 1.0
    */
@@ -525,9 +542,11 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * @file: the damaged file
    * @error: what is wrong with it, in the `CKPT_ERROR` domain
    *
-   * Emitted when a load finds a damaged checkpoint (truncated, altered, not
-   * a checkpoint, or holding another round). The file is left as it is, for
-   * inspection; it is never returned as data.
+   * Emitted when a load, or retention checking what it keeps, finds a
+   * damaged checkpoint (truncated, altered, not a checkpoint, or holding
+   * another round). The file is left as it is, for inspection; it is never
+   * returned as data, and it does not count as one of the checkpoints
+   * retention keeps.
    *
    * Since: 1.0
    */
@@ -1451,13 +1470,23 @@ ckpt_manager_list_rounds_internal (CkptManager   *self,
  * others, are serialized by a lock on the directory that leaves no file
  * behind.
  *
+ * If retention would delete @round_num as soon as it is saved (a program
+ * that went back to an older round while [property@Ckpt.Manager:keep-total]
+ * newer checkpoints are kept), the save fails with %CKPT_ERROR_SUPERSEDED
+ * before anything is written: a save that returns %TRUE is never pruned by
+ * the same call.
+ *
  * Cancellation is honoured until the checkpoint is linked under its name
  * (the point of no return); a cancelled save leaves the directory as it
- * was. A failure to delete old checkpoints does not fail the save; it is
- * logged, and the next save retries.
+ * was. A failure to delete old checkpoints does not fail the save: each
+ * checkpoint that could not be deleted is reported with
+ * [signal@Ckpt.Manager::prune-failed], and the next save retries.
  *
  * On success [signal@Ckpt.Manager::saved] is emitted, then
- * [signal@Ckpt.Manager::pruned] once for each deleted checkpoint.
+ * [signal@Ckpt.Manager::corrupt] for each damaged checkpoint that retention
+ * found (and left alone) and [signal@Ckpt.Manager::pruned] (or
+ * [signal@Ckpt.Manager::prune-failed]) once for each checkpoint it deleted
+ * (or could not delete).
  *
  * Returns: %TRUE if the checkpoint was saved, %FALSE with @error set
  *   otherwise
@@ -1601,7 +1630,9 @@ ckpt_manager_load_latest (CkptManager         *self,
  * it.
  *
  * When checkpoints exist but all are damaged, this fails with
- * %CKPT_ERROR_CORRUPT rather than start over silently.
+ * %CKPT_ERROR_CORRUPT rather than start over silently. When another writer
+ * saved round 0 meanwhile, or got so far ahead that round 0 would not be
+ * kept (%CKPT_ERROR_SUPERSEDED), its newest checkpoint is loaded instead.
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *
@@ -1737,9 +1768,14 @@ ckpt_manager_query_info (CkptManager   *self,
  *
  * Applies retention ([property@Ckpt.Manager:keep-total] and
  * [property@Ckpt.Manager:keep-first]) now, as a save does after writing,
- * under the same writer lock. [signal@Ckpt.Manager::pruned] is emitted for
- * each deleted checkpoint (not in a dry run). A dry run changes nothing on
- * disk, and a missing root is not created: it has nothing to prune.
+ * under the same writer lock: damaged checkpoints do not count as kept (see
+ * [property@Ckpt.Manager:keep-total]), and checkpoints not known intact are
+ * read and verified to know. [signal@Ckpt.Manager::pruned] is emitted for
+ * each deleted checkpoint, [signal@Ckpt.Manager::prune-failed] for each that
+ * could not be deleted (not in a dry run), and
+ * [signal@Ckpt.Manager::corrupt] for each damaged one left alone. A dry run
+ * changes nothing on disk, and a missing root is not created: it has
+ * nothing to prune.
  *
  * Returns: (transfer full) (array length=n_pruned): the rounds deleted (or
  *   that would be deleted), ascending; an empty, non-%NULL array when

@@ -8,7 +8,7 @@
  * "saved N" after each save returns; with `--child-crash ROOT FLAGS N MODE`
  * it saves one round and stops itself (SIGSTOP) just before or just after
  * the Nth system call of the commit protocol (writev, fsync, linkat,
- * unlinkat, futimens), which this program interposes on: the library is
+ * unlinkat), which this program interposes on: the library is
  * linked statically into it, so its calls resolve to the definitions below,
  * which call the C library's through dlsym (RTLD_NEXT).
  *
@@ -159,19 +159,6 @@ unlinkat (int         dirfd,
   crash_point ("unlinkat", FALSE);
   ret = real (dirfd, pathname, flags);
   crash_point ("unlinkat", TRUE);
-  return ret;
-}
-
-int
-futimens (int                    fd,
-          const struct timespec  times[2])
-{
-  int ret;
-  REAL (int, "futimens", (int, const struct timespec *));
-
-  crash_point ("futimens", FALSE);
-  ret = real (fd, times);
-  crash_point ("futimens", TRUE);
   return ret;
 }
 
