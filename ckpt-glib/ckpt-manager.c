@@ -202,6 +202,16 @@ validate_prefix (const char  *prefix,
                    "Invalid checkpoint prefix ‘%s’: it must not contain ‘/’", prefix);
       return FALSE;
     }
+  /* Else the names of two prefixes overlap: round 2 of "run2" is "run22",
+   * which the manager of "run" would take for its round 22 (and prune). */
+  if (g_ascii_isdigit (prefix[strlen (prefix) - 1]))
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid checkpoint prefix ‘%s’: it must not end with a digit, "
+                   "or its file names would read as other rounds of a shorter "
+                   "prefix (add a separator such as ‘_’)", prefix);
+      return FALSE;
+    }
   /* Room for the round (19 digits) and a temp file's decoration. */
   if (strlen (prefix) > 200)
     {
@@ -367,7 +377,9 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * CkptManager:prefix: (getter get_prefix)
    *
    * The file name prefix of checkpoints: round `N` is the file
-   * `<prefix>N`. It must not be empty, contain `/` or start with `.`.
+   * `<prefix>N`. It must not be empty, contain `/`, start with `.` or end
+   * with an ASCII digit (the files of `run2` would read as rounds of `run`:
+   * its round 2, `run22`, as round 22).
    *
    * Since: 1.0
    */
@@ -558,7 +570,9 @@ ckpt_manager_init (CkptManager *self)
  * @error: return location for a #GError
  *
  * Creates a manager of the checkpoints `<root>/<prefix>N`. Construction does
- * no I/O; an invalid @prefix fails with %CKPT_ERROR_INVALID_ARGUMENT.
+ * no I/O; an invalid @prefix (see [property@Ckpt.Manager:prefix]: empty,
+ * containing `/`, starting with `.` or ending with a digit) fails with
+ * %CKPT_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): a new manager, or %NULL on error
  *
