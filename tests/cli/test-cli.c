@@ -561,6 +561,52 @@ test_usage_errors (Fixture       *fixture,
   assert_unchanged (before, after);
 }
 
+/* A prefix ending in a digit is refused by every command, before the
+ * directory is looked at: its names would read as rounds of a shorter
+ * prefix (round 2 of "run2" is "run22", round 22 of "run"). */
+static void
+test_prefix_trailing_digit (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  const char *dirs[] = { fixture->good, fixture->missing };
+  const char *commands[][5] = {
+    { "list", NULL },
+    { "show", "latest", NULL },
+    { "verify", NULL },
+    { "prune", "--keep-total", "1", NULL },
+    { "diff", "1", "2", NULL },
+  };
+  g_autofree char *before = snapshot_files (fixture->tmpdir);
+  g_autofree char *after = NULL;
+  gsize d, c;
+
+  for (d = 0; d < G_N_ELEMENTS (dirs); d++)
+    for (c = 0; c < G_N_ELEMENTS (commands); c++)
+      {
+        g_auto(Run) run = { 0, };
+        g_autofree char *what = g_strdup_printf ("%s: Invalid checkpoint prefix ‘run2’: "
+                                                 "it must not end with a digit", commands[c][0]);
+
+        run_ckpt (&run, commands[c][0], dirs[d], "--prefix", "run2", commands[c][1],
+                  commands[c][2], commands[c][3], NULL);
+        assert_error (&run, 2, what);
+        g_assert_cmpstr (run.out, ==, "");
+      }
+
+  /* With a separator it is a prefix like any other. */
+  {
+    g_auto(Run) run = { 0, };
+
+    run_ckpt (&run, "list", fixture->good, "-p", "run2_", NULL);
+    assert_success (&run);
+    g_assert_true (g_str_has_prefix (run.out, "No checkpoints with prefix ‘run2_’"));
+  }
+
+  after = snapshot_files (fixture->tmpdir);
+  assert_unchanged (before, after);
+  g_assert_false (g_file_test (fixture->missing, G_FILE_TEST_EXISTS));
+}
+
 /* list */
 
 static void
@@ -1347,6 +1393,7 @@ main (int    argc,
 
   ADD ("/ckpt/cli/help", test_help);
   ADD ("/ckpt/cli/usage-errors", test_usage_errors);
+  ADD ("/ckpt/cli/prefix-trailing-digit", test_prefix_trailing_digit);
   ADD ("/ckpt/cli/list/good", test_list_good);
   ADD ("/ckpt/cli/list/damaged", test_list_damaged);
   ADD ("/ckpt/cli/list/empty-missing", test_list_empty_missing);

@@ -140,6 +140,14 @@ ckpt_tool_open (const char  *dir,
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *where = g_file_get_parse_name (root);
+  g_autoptr(CkptManager) manager = NULL;
+
+  /* keep-total 0 keeps everything; read-only commands never save or prune
+   * anyway. Made first, with no I/O, so that an invalid prefix is a usage
+   * error whatever the directory. */
+  manager = ckpt_manager_new (root, prefix, 0, TRUE, error);
+  if (manager == NULL)
+    return NULL;
 
   /* The library takes a missing root for an empty one; a tool should say
    * that the name is wrong instead (and never create it). */
@@ -162,9 +170,7 @@ ckpt_tool_open (const char  *dir,
       return NULL;
     }
 
-  /* keep-total 0 keeps everything; read-only commands never save or prune
-   * anyway. */
-  return ckpt_manager_new (root, prefix, 0, TRUE, error);
+  return g_steal_pointer (&manager);
 }
 
 gboolean
