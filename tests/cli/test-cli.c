@@ -1141,7 +1141,7 @@ test_prune_dry_run (Fixture       *fixture,
   g_autofree char *after = NULL;
   guint i;
 
-  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--dry-run", NULL);
+  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--no-keep-first", "--dry-run", NULL);
   assert_success (&run);
   for (i = 0; i < 7; i++)
     {
@@ -1165,7 +1165,7 @@ test_prune_dry_run (Fixture       *fixture,
   g_assert_true (has_line (run.out, "Would delete 7 of 10 checkpoints"));
   run_clear (&run);
 
-  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "--dry-run", NULL);
+  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "-F", "--dry-run", NULL);
   assert_success (&run);
   g_assert_true (has_line (run.out, "Would delete 4 of 5 checkpoints"));
   run_clear (&run);
@@ -1207,7 +1207,7 @@ test_prune (Fixture       *fixture,
   run_clear (&run);
 
   /* Damaged checkpoints count like the others; other files stay. */
-  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", NULL);
+  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", "--no-keep-first", NULL);
   assert_success (&run);
   assert_rounds (fixture->damaged, kept_damaged, G_N_ELEMENTS (kept_damaged));
   g_assert_true (g_file_test (stray, G_FILE_TEST_IS_REGULAR));
@@ -1234,9 +1234,71 @@ test_prune (Fixture       *fixture,
   after = snapshot_files (fixture->tmpdir);
   assert_unchanged (before, after);
 
+  /* Round 0 is kept by default. */
   run_ckpt (&run, "prune", fixture->prefixed, "--prefix", "model-", "--keep-total", "1", NULL);
   assert_success (&run);
-  g_assert_true (has_line (run.out, "Deleted 2 of 3 checkpoints"));
+  g_assert_true (has_line (run.out, "Deleted 1 of 3 checkpoints"));
+}
+
+/* Without --keep-first or --no-keep-first, prune keeps the first round,
+ * as the library does by default: a shell user does not delete the round
+ * that a program keeps forever. */
+static void
+test_prune_keep_first_default (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  const gint64 kept[] = { 0, 8, 9 };
+  const gint64 kept_newest[] = { 9 };
+  g_auto(Run) run = { 0, };
+  g_autoptr(GFile) root = g_file_new_for_path (fixture->many);
+  g_autoptr(CkptManager) manager = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *pruned = NULL;
+  g_autofree char *expected = NULL;
+  gsize n_pruned;
+  guint i;
+
+  /* What a program with the library's defaults would delete. */
+  manager = g_initable_new (CKPT_TYPE_MANAGER, NULL, &error,
+                            "root", root, "keep-total", 3, NULL);
+  g_assert_no_error (error);
+  g_assert_true (ckpt_manager_get_keep_first (manager));
+  pruned = ckpt_manager_prune (manager, TRUE, &n_pruned, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_pruned, ==, 7);
+  g_assert_cmpint (pruned[0], ==, 1);
+  g_assert_cmpint (pruned[6], ==, 7);
+
+  /* The same from the tool. */
+  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--dry-run", NULL);
+  assert_success (&run);
+  g_assert_null (strstr (run.out, "round 0 "));
+  for (i = 1; i < 8; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("would delete round %u (%s/ckpt_%u)", i, fixture->many, i);
+
+      g_assert_true (has_line (run.out, line));
+    }
+  g_assert_true (has_line (run.out, "Would delete 7 of 10 checkpoints"));
+  run_clear (&run);
+
+  run_ckpt (&run, "prune", fixture->many, "-k", "3", NULL);
+  assert_success (&run);
+  g_assert_true (has_line (run.out, "Deleted 7 of 10 checkpoints"));
+  assert_rounds (fixture->many, kept, G_N_ELEMENTS (kept));
+  run_clear (&run);
+
+  /* --keep-first is still accepted; of the two options, the last wins. */
+  run_ckpt (&run, "prune", fixture->many, "-k", "2", "--no-keep-first", "--keep-first", NULL);
+  assert_success (&run);
+  expected = g_strdup_printf ("deleted round 8 (%s/ckpt_8)\nDeleted 1 of 3 checkpoints\n", fixture->many);
+  g_assert_cmpstr (run.out, ==, expected);
+  run_clear (&run);
+
+  /* --no-keep-first drops it. */
+  run_ckpt (&run, "prune", fixture->many, "-k", "1", "--keep-first", "--no-keep-first", NULL);
+  assert_success (&run);
+  assert_rounds (fixture->many, kept_newest, G_N_ELEMENTS (kept_newest));
 }
 
 /* diff */
@@ -1406,6 +1468,7 @@ main (int    argc,
   ADD ("/ckpt/cli/verify", test_verify);
   ADD ("/ckpt/cli/prune/dry-run", test_prune_dry_run);
   ADD ("/ckpt/cli/prune", test_prune);
+  ADD ("/ckpt/cli/prune/keep-first-default", test_prune_keep_first_default);
   ADD ("/ckpt/cli/diff", test_diff);
   ADD ("/ckpt/cli/read-only", test_read_only);
 
