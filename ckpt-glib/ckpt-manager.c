@@ -1432,7 +1432,9 @@ ckpt_manager_load (CkptManager         *self,
  * (an empty or missing root), this returns %NULL without an error and sets
  * @out_round_num to -1; when there are checkpoints but all are damaged, it
  * fails with %CKPT_ERROR_CORRUPT. A newest intact checkpoint of another
- * type fails with %CKPT_ERROR_TYPE_MISMATCH (older ones are not tried).
+ * type fails with %CKPT_ERROR_TYPE_MISMATCH, and one written in a later
+ * version of the file format with %CKPT_ERROR_UNSUPPORTED (older ones are
+ * not tried in either case).
  *
  * Returns: (transfer full) (nullable): the state, or %NULL if there is no
  *   checkpoint or on error
@@ -1479,7 +1481,9 @@ ckpt_manager_load_latest (CkptManager         *self,
  * it.
  *
  * When checkpoints exist but all are damaged, this fails with
- * %CKPT_ERROR_CORRUPT rather than start over silently.
+ * %CKPT_ERROR_CORRUPT rather than start over silently; when the newest is
+ * of a later version of the file format, it fails with
+ * %CKPT_ERROR_UNSUPPORTED and saves nothing.
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *
