@@ -1301,6 +1301,122 @@ test_prune_keep_first_default (Fixture       *fixture,
   assert_rounds (fixture->many, kept_newest, G_N_ELEMENTS (kept_newest));
 }
 
+/* Later format versions */
+
+/* Rewrites the checkpoint file @path as a file of format version 2 with a
+ * layout version 1 does not have (16 bytes after the payload), sealed by
+ * the checksum rule of every version; or, with @damaged, with its last
+ * byte changed after sealing. */
+static void
+make_later_version (const char *path,
+                    gboolean    damaged)
+{
+  g_autoptr(GBytes) bytes = ckpt_test_read_bytes (path);
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  const guint8 trailer[16] = { 0x54, 0x52, 0x41, 0x49, 0x4c, 0x45, 0x52, 0x32, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+  g_byte_array_append (file, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_byte_array_append (file, trailer, sizeof trailer);
+  ckpt_test_put_le32 (file->data + 8, 2);   /* the version field */
+  ckpt_test_reseal (file->data, file->len);
+  if (damaged)
+    file->data[file->len - 1] ^= 0x40;
+  ckpt_test_write_file (path, file->data, file->len);
+}
+
+/* A checkpoint of a later format version is `unsupported`, never
+ * `corrupt`, and `latest` does not pass over it for an older round. */
+static void
+test_later_version (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (fixture->tmpdir, "later", NULL);
+  g_autoptr(CkptManager) manager = make_manager (dir, NULL);
+  g_autofree char *path2 = NULL;
+  g_autofree char *path3 = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_auto(Run) run = { 0, };
+  JsonArray *checkpoints;
+  JsonObject *entry;
+  guint r;
+
+  for (r = 0; r < 3; r++)
+    save (manager, make_state (r), r);
+  path2 = file_of (manager, 2);
+  make_later_version (path2, FALSE);
+
+  run_ckpt (&run, "list", dir, NULL);
+  assert_success (&run);
+  g_assert_nonnull (strstr (run.out, "  unsupported  "));
+  g_assert_null (strstr (run.out, "corrupt"));
+  run_clear (&run);
+
+  run_ckpt (&run, "list", dir, "--json", NULL);
+  assert_success (&run);
+  root = parse_json (run.out);
+  checkpoints = json_object_get_array_member (json_node_get_object (root), "checkpoints");
+  g_assert_cmpuint (json_array_get_length (checkpoints), ==, 3);
+  entry = json_array_get_object_element (checkpoints, 2);
+  g_assert_cmpstr (json_object_get_string_member (entry, "status"), ==, "unsupported");
+  g_assert_nonnull (strstr (json_object_get_string_member (entry, "error"), "format version 2"));
+  g_clear_pointer (&root, json_node_unref);
+  run_clear (&run);
+
+  run_ckpt (&run, "verify", dir, NULL);
+  assert_error (&run, 1, "1 of 3 checkpoints in");
+  g_assert_nonnull (strstr (run.err, "of a later file format version than this ckpt reads (unsupported)"));
+  g_assert_true (has_line (run.out, "round 0: ok"));
+  g_assert_true (has_line (run.out, "round 1: ok"));
+  line = g_strdup_printf ("round 2: unsupported: Checkpoint ‘%s’: The checkpoint is in file format version 2", path2);
+  g_assert_true (g_str_has_prefix (strstr (run.out, "round 2: "), line));
+  run_clear (&run);
+
+  /* Not passed over for round 1, not reported as damaged. */
+  run_ckpt (&run, "show", dir, NULL);
+  assert_error (&run, 1, "format version 2");
+  g_assert_null (strstr (run.err, "damaged"));
+  g_assert_cmpstr (run.out, ==, "");
+  run_clear (&run);
+
+  run_ckpt (&run, "show", dir, "latest", "--json", NULL);
+  assert_error (&run, 1, "format version 2");
+  run_clear (&run);
+
+  run_ckpt (&run, "diff", dir, "1", "latest", NULL);
+  assert_error (&run, 1, "format version 2");
+  run_clear (&run);
+
+  run_ckpt (&run, "show", dir, "1", NULL);
+  assert_success (&run);
+  run_clear (&run);
+
+  /* A damaged file of a later version is damaged. */
+  save (manager, make_state (3), 3);
+  path3 = file_of (manager, 3);
+  make_later_version (path3, TRUE);
+
+  run_ckpt (&run, "verify", dir, NULL);
+  assert_error (&run, 1, "1 of 4 checkpoints in");
+  g_assert_nonnull (strstr (run.err, "is damaged or unreadable, and 1 of a later file format version (unsupported)"));
+  g_assert_nonnull (strstr (run.out, "round 3: corrupt: "));
+  g_assert_nonnull (strstr (run.out, "round 2: unsupported: "));
+  run_clear (&run);
+
+  run_ckpt (&run, "list", dir, NULL);
+  assert_success (&run);
+  g_assert_nonnull (strstr (run.out, "  corrupt  "));
+  g_assert_nonnull (strstr (run.out, "  unsupported  "));
+  run_clear (&run);
+
+  /* latest passes over round 3 (damaged), then stops at round 2. */
+  run_ckpt (&run, "show", dir, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "ckpt: warning: skipping a damaged checkpoint: "));
+  g_assert_nonnull (strstr (run.err, "format version 2"));
+  g_assert_cmpstr (run.out, ==, "");
+}
+
 /* diff */
 
 static void
@@ -1470,6 +1586,7 @@ main (int    argc,
   ADD ("/ckpt/cli/prune", test_prune);
   ADD ("/ckpt/cli/prune/keep-first-default", test_prune_keep_first_default);
   ADD ("/ckpt/cli/diff", test_diff);
+  ADD ("/ckpt/cli/later-version", test_later_version);
   ADD ("/ckpt/cli/read-only", test_read_only);
 
 #undef ADD
