@@ -1059,6 +1059,78 @@ test_show_special (Fixture       *fixture,
   g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (json_node_get_object (root), "state"), 0), ==, 7);
 }
 
+/* Every integer type's extremes come out of `show --json` as JSON numbers
+ * of exactly their value, 2^64-1 included (json-glib's int64 nodes would
+ * write it as -1), wherever they are: in a tuple, an array, a dictionary
+ * (key and value), a variant, a maybe. */
+static void
+test_show_json_integers (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (fixture->tmpdir, "integers", NULL);
+  g_autoptr(CkptManager) manager = make_manager (dir, NULL);
+  const guint64 big[] = { G_MAXUINT64, G_MAXINT64, (guint64) G_MAXINT64 + 1 };
+  g_auto(GVariantBuilder) dict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{tt}"));
+  g_auto(GVariantBuilder) vardict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const char *marker_like = "ckpt-uint64-00000000000000000000000000000000:5";
+  GVariant *state;
+  g_auto(Run) run = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) compact = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  JsonArray *array;
+  const char *p;
+
+  g_variant_builder_add (&dict, "{tt}", G_MAXUINT64, G_MAXUINT64);
+  g_variant_builder_add (&vardict, "{sv}", "big", g_variant_new_uint64 (G_MAXUINT64));
+  state = g_variant_new ("(yynnqqiiuuxxttthh@ata{tt}vmta{sv}s)",
+                         (guint8) 0, (guint8) G_MAXUINT8,
+                         (gint16) G_MININT16, (gint16) G_MAXINT16,
+                         (guint16) 0, (guint16) G_MAXUINT16,
+                         (gint32) G_MININT32, (gint32) G_MAXINT32,
+                         (guint32) 0, (guint32) G_MAXUINT32,
+                         (gint64) G_MININT64, (gint64) G_MAXINT64,
+                         (guint64) 0, (guint64) G_MAXINT64 + 1, (guint64) G_MAXUINT64,
+                         (gint32) G_MININT32, (gint32) G_MAXINT32,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, big, G_N_ELEMENTS (big), sizeof big[0]),
+                         &dict,
+                         g_variant_new_uint64 (G_MAXUINT64),
+                         TRUE, (guint64) G_MAXUINT64,
+                         &vardict,
+                         marker_like);
+  save (manager, state, 1);
+
+  run_ckpt (&run, "show", dir, "--json", NULL);
+  assert_success (&run);
+
+  /* The output without its layout (no string here holds a space). */
+  for (p = run.out; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (compact, *p);
+  expected = g_strdup_printf ("\"state\":[0,255,-32768,32767,0,65535,-2147483648,2147483647,0,4294967295,"
+                              "-9223372036854775808,9223372036854775807,0,9223372036854775808,18446744073709551615,"
+                              "-2147483648,2147483647,"
+                              "[18446744073709551615,9223372036854775807,9223372036854775808],"
+                              "{\"18446744073709551615\":18446744073709551615},"
+                              "18446744073709551615,18446744073709551615,"
+                              "{\"big\":18446744073709551615},"
+                              "\"%s\"]", marker_like);
+  g_assert_nonnull (strstr (compact->str, expected));
+  /* No marker is left: the only such text is the state's string. */
+  p = strstr (run.out, "ckpt-uint64-");
+  g_assert_true (p == strstr (run.out, marker_like));
+  g_assert_null (strstr (p + 1, "ckpt-uint64-"));
+
+  /* It is JSON (json-glib reads the numbers above 2^63-1 wrapped, as it
+   * writes them; Python's json, for one, reads them exactly). */
+  root = parse_json (run.out);
+  array = json_object_get_array_member (json_node_get_object (root), "state");
+  g_assert_cmpuint (json_array_get_length (array), ==, 23);
+  g_assert_cmpint (json_array_get_int_element (array, 10), ==, G_MININT64);
+  g_assert_cmpint (json_array_get_int_element (array, 11), ==, G_MAXINT64);
+  g_assert_cmpstr (json_array_get_string_element (array, 22), ==, marker_like);
+}
+
 /* verify */
 
 static void
@@ -1581,6 +1653,7 @@ main (int    argc,
   ADD ("/ckpt/cli/show/damaged", test_show_damaged);
   ADD ("/ckpt/cli/show/elided", test_show_elided);
   ADD ("/ckpt/cli/show/special", test_show_special);
+  ADD ("/ckpt/cli/show/json-integers", test_show_json_integers);
   ADD ("/ckpt/cli/verify", test_verify);
   ADD ("/ckpt/cli/prune/dry-run", test_prune_dry_run);
   ADD ("/ckpt/cli/prune", test_prune);
