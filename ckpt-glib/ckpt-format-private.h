@@ -9,12 +9,18 @@
 
 G_BEGIN_DECLS
 
-/* Layout of the fixed header (all integers little-endian). The first 48
- * bytes keep their meaning in every format version. */
+/* Layout of the fixed header (all integers little-endian). The magic, the
+ * version and the checksum (its field and its rule, over every byte of the
+ * file but that field) are the same in every format version: what a reader
+ * needs to tell a damaged file from one of a later version, of any layout.
+ * Everything else is version 1's. */
 #define CKPT_FORMAT_MAGIC              "\x89" "CKPT\r\n\x1a"
 #define CKPT_FORMAT_MAGIC_LEN          8
 #define CKPT_FORMAT_VERSION            1
 #define CKPT_FORMAT_FIXED_HEADER_SIZE  64
+/* The bytes that every version begins with: magic, version, [12, 40) (of
+ * each version's own meaning), checksum. */
+#define CKPT_FORMAT_PERMANENT_SIZE     48
 /* What writers round header_size up to; readers need a multiple of 8. */
 #define CKPT_FORMAT_HEADER_ALIGN       64
 #define CKPT_FORMAT_OFFSET_VERSION      8

@@ -110,7 +110,9 @@ ckpt_format_checksum_finish (CkptFormatChecksum *checksum)
   return digest;
 }
 
-/* XXH3-64 over [0, 40) and [48, header_size) of @header, then @payload. */
+/* XXH3-64 over [0, 40) and [48, header_size) of @header, then @payload:
+ * with @header the whole file and no @payload, the rule of every format
+ * version (docs/file-format.md, Versioning). */
 static guint64
 compute_checksum (const guint8 *header,
                   gsize         header_size,
@@ -392,11 +394,35 @@ parse_header (const guint8           *data,
   g_autoptr(GBytes) meta_bytes = NULL;
   gsize i;
 
-  if (size < CKPT_FORMAT_FIXED_HEADER_SIZE)
+  if (size < CKPT_FORMAT_PERMANENT_SIZE)
     return corrupt (error, "The file is too short to be a checkpoint (%" G_GSIZE_FORMAT " bytes)", size);
 
   if (memcmp (data, CKPT_FORMAT_MAGIC, CKPT_FORMAT_MAGIC_LEN) != 0)
     return corrupt (error, "The file is not a checkpoint (bad magic number)");
+
+  /* A later version: only what every version keeps is read (the magic, the
+   * version and the checksum, over every byte of the file but its own
+   * field), never this version's layout, which that file need not have. An
+   * intact file of a later version is unsupported; a damaged one, of
+   * whatever version it claims, is corrupt. */
+  version = read_u32 (data + CKPT_FORMAT_OFFSET_VERSION);
+  checksum = read_u64 (data + CKPT_FORMAT_OFFSET_CHECKSUM);
+  if (version > CKPT_FORMAT_VERSION)
+    {
+      if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) &&
+          checksum != compute_checksum (data, size, NULL, 0))
+        return corrupt (error, "Checksum mismatch: the file was altered or damaged");
+
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED,
+                   "The checkpoint is in file format version %u, newer than "
+                   "ckpt-glib %s reads (format version %u and older): it needs "
+                   "a later ckpt-glib", version, PACKAGE_VERSION, CKPT_FORMAT_VERSION);
+      return FALSE;
+    }
+
+  /* Version 1 (or a damaged file claiming version 0). */
+  if (size < CKPT_FORMAT_FIXED_HEADER_SIZE)
+    return corrupt (error, "The file is too short to be a checkpoint (%" G_GSIZE_FORMAT " bytes)", size);
 
   header_size = read_u32 (data + CKPT_FORMAT_OFFSET_HEADER_SIZE);
   payload_size = read_u64 (data + CKPT_FORMAT_OFFSET_PAYLOAD_SIZE);
@@ -410,21 +436,14 @@ parse_header (const guint8           *data,
                     G_GUINT64_FORMAT " (truncated or extended)",
                     size, (guint64) header_size + payload_size);
 
-  checksum = read_u64 (data + CKPT_FORMAT_OFFSET_CHECKSUM);
+  /* The same bytes as the rule above: the sizes say that the file is the
+   * header and the payload. */
   if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) &&
       checksum != compute_checksum (data, header_size, data + header_size, payload_size))
     return corrupt (error, "Checksum mismatch: the file was altered or damaged");
 
-  version = read_u32 (data + CKPT_FORMAT_OFFSET_VERSION);
   if (version == 0)
     return corrupt (error, "Invalid format version 0");
-  if (version > CKPT_FORMAT_VERSION)
-    {
-      g_set_error (error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED,
-                   "The checkpoint is in format version %u; this version of "
-                   "ckpt-glib reads up to version %u", version, CKPT_FORMAT_VERSION);
-      return FALSE;
-    }
 
   for (i = CKPT_FORMAT_OFFSET_BYTE_ORDER + 1; i < CKPT_FORMAT_FIXED_HEADER_SIZE; i++)
     if (data[i] != 0)

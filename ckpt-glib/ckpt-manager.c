@@ -205,6 +205,16 @@ validate_prefix (const char  *prefix,
                    "Invalid checkpoint prefix ‘%s’: it must not contain ‘/’", prefix);
       return FALSE;
     }
+  /* Else the names of two prefixes overlap: round 2 of "run2" is "run22",
+   * which the manager of "run" would take for its round 22 (and prune). */
+  if (g_ascii_isdigit (prefix[strlen (prefix) - 1]))
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                   "Invalid checkpoint prefix ‘%s’: it must not end with a digit, "
+                   "or its file names would read as other rounds of a shorter "
+                   "prefix (add a separator such as ‘_’)", prefix);
+      return FALSE;
+    }
   /* Room for the round (19 digits) and a temp file's decoration. */
   if (strlen (prefix) > 200)
     {
@@ -370,7 +380,9 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * CkptManager:prefix: (getter get_prefix)
    *
    * The file name prefix of checkpoints: round `N` is the file
-   * `<prefix>N`. It must not be empty, contain `/` or start with `.`.
+   * `<prefix>N`. It must not be empty, contain `/`, start with `.` or end
+   * with an ASCII digit (the files of `run2` would read as rounds of `run`:
+   * its round 2, `run22`, as round 22).
    *
    * Since: 1.0
    */
@@ -602,7 +614,9 @@ ckpt_manager_init (CkptManager *self)
  * @error: return location for a #GError
  *
  * Creates a manager of the checkpoints `<root>/<prefix>N`. Construction does
- * no I/O; an invalid @prefix fails with %CKPT_ERROR_INVALID_ARGUMENT.
+ * no I/O; an invalid @prefix (see [property@Ckpt.Manager:prefix]: empty,
+ * containing `/`, starting with `.` or ending with a digit) fails with
+ * %CKPT_ERROR_INVALID_ARGUMENT.
  *
  * Returns: (transfer full): a new manager, or %NULL on error
  *
@@ -1583,7 +1597,9 @@ ckpt_manager_load (CkptManager         *self,
  * (an empty or missing root), this returns %NULL without an error and sets
  * @out_round_num to -1; when there are checkpoints but all are damaged, it
  * fails with %CKPT_ERROR_CORRUPT. A newest intact checkpoint of another
- * type fails with %CKPT_ERROR_TYPE_MISMATCH (older ones are not tried).
+ * type fails with %CKPT_ERROR_TYPE_MISMATCH, and one written in a later
+ * version of the file format with %CKPT_ERROR_UNSUPPORTED (older ones are
+ * not tried in either case).
  *
  * Returns: (transfer full) (nullable): the state, or %NULL if there is no
  *   checkpoint or on error
@@ -1630,9 +1646,11 @@ ckpt_manager_load_latest (CkptManager         *self,
  * it.
  *
  * When checkpoints exist but all are damaged, this fails with
- * %CKPT_ERROR_CORRUPT rather than start over silently. When another writer
- * saved round 0 meanwhile, or got so far ahead that round 0 would not be
- * kept (%CKPT_ERROR_SUPERSEDED), its newest checkpoint is loaded instead.
+ * %CKPT_ERROR_CORRUPT rather than start over silently; when the newest is
+ * of a later version of the file format, it fails with
+ * %CKPT_ERROR_UNSUPPORTED and saves nothing. When another writer saved
+ * round 0 meanwhile, or got so far ahead that round 0 would not be kept
+ * (%CKPT_ERROR_SUPERSEDED), its newest checkpoint is loaded instead.
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *

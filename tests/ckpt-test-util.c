@@ -153,7 +153,7 @@ ckpt_test_checksum (const guint8 *buf,
   XXH3_state_t *state = XXH3_createState ();
   guint64 hash;
 
-  g_assert_cmpuint (len, >=, CKPT_FORMAT_FIXED_HEADER_SIZE);
+  g_assert_cmpuint (len, >=, CKPT_FORMAT_PERMANENT_SIZE);
   XXH3_64bits_reset_withSeed (state, CKPT_FORMAT_CHECKSUM_SEED);
   XXH3_64bits_update (state, buf, CKPT_FORMAT_OFFSET_CHECKSUM);
   XXH3_64bits_update (state, buf + CKPT_FORMAT_OFFSET_CHECKSUM + 8,

@@ -63,8 +63,8 @@ void        ckpt_test_write_file          (const char         *path,
 
 /* The format's checksum of the checkpoint file @buf of @len bytes:
  * seeded XXH3-64 over every byte except the checksum field, i.e. [0, 40)
- * then [48, @len) (docs/file-format.md). @len is at least the fixed
- * header's size. */
+ * then [48, @len) (docs/file-format.md), the rule of every format
+ * version. @len is at least 48 (CKPT_FORMAT_PERMANENT_SIZE). */
 guint64     ckpt_test_checksum            (const guint8       *buf,
                                            gsize               len);
 

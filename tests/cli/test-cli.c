@@ -561,6 +561,52 @@ test_usage_errors (Fixture       *fixture,
   assert_unchanged (before, after);
 }
 
+/* A prefix ending in a digit is refused by every command, before the
+ * directory is looked at: its names would read as rounds of a shorter
+ * prefix (round 2 of "run2" is "run22", round 22 of "run"). */
+static void
+test_prefix_trailing_digit (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  const char *dirs[] = { fixture->good, fixture->missing };
+  const char *commands[][5] = {
+    { "list", NULL },
+    { "show", "latest", NULL },
+    { "verify", NULL },
+    { "prune", "--keep-total", "1", NULL },
+    { "diff", "1", "2", NULL },
+  };
+  g_autofree char *before = snapshot_files (fixture->tmpdir);
+  g_autofree char *after = NULL;
+  gsize d, c;
+
+  for (d = 0; d < G_N_ELEMENTS (dirs); d++)
+    for (c = 0; c < G_N_ELEMENTS (commands); c++)
+      {
+        g_auto(Run) run = { 0, };
+        g_autofree char *what = g_strdup_printf ("%s: Invalid checkpoint prefix ‘run2’: "
+                                                 "it must not end with a digit", commands[c][0]);
+
+        run_ckpt (&run, commands[c][0], dirs[d], "--prefix", "run2", commands[c][1],
+                  commands[c][2], commands[c][3], NULL);
+        assert_error (&run, 2, what);
+        g_assert_cmpstr (run.out, ==, "");
+      }
+
+  /* With a separator it is a prefix like any other. */
+  {
+    g_auto(Run) run = { 0, };
+
+    run_ckpt (&run, "list", fixture->good, "-p", "run2_", NULL);
+    assert_success (&run);
+    g_assert_true (g_str_has_prefix (run.out, "No checkpoints with prefix ‘run2_’"));
+  }
+
+  after = snapshot_files (fixture->tmpdir);
+  assert_unchanged (before, after);
+  g_assert_false (g_file_test (fixture->missing, G_FILE_TEST_EXISTS));
+}
+
 /* list */
 
 static void
@@ -1013,6 +1059,78 @@ test_show_special (Fixture       *fixture,
   g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (json_node_get_object (root), "state"), 0), ==, 7);
 }
 
+/* Every integer type's extremes come out of `show --json` as JSON numbers
+ * of exactly their value, 2^64-1 included (json-glib's int64 nodes would
+ * write it as -1), wherever they are: in a tuple, an array, a dictionary
+ * (key and value), a variant, a maybe. */
+static void
+test_show_json_integers (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (fixture->tmpdir, "integers", NULL);
+  g_autoptr(CkptManager) manager = make_manager (dir, NULL);
+  const guint64 big[] = { G_MAXUINT64, G_MAXINT64, (guint64) G_MAXINT64 + 1 };
+  g_auto(GVariantBuilder) dict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{tt}"));
+  g_auto(GVariantBuilder) vardict = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const char *marker_like = "ckpt-uint64-00000000000000000000000000000000:5";
+  GVariant *state;
+  g_auto(Run) run = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) compact = g_string_new (NULL);
+  g_autofree char *expected = NULL;
+  JsonArray *array;
+  const char *p;
+
+  g_variant_builder_add (&dict, "{tt}", G_MAXUINT64, G_MAXUINT64);
+  g_variant_builder_add (&vardict, "{sv}", "big", g_variant_new_uint64 (G_MAXUINT64));
+  state = g_variant_new ("(yynnqqiiuuxxttthh@ata{tt}vmta{sv}s)",
+                         (guint8) 0, (guint8) G_MAXUINT8,
+                         (gint16) G_MININT16, (gint16) G_MAXINT16,
+                         (guint16) 0, (guint16) G_MAXUINT16,
+                         (gint32) G_MININT32, (gint32) G_MAXINT32,
+                         (guint32) 0, (guint32) G_MAXUINT32,
+                         (gint64) G_MININT64, (gint64) G_MAXINT64,
+                         (guint64) 0, (guint64) G_MAXINT64 + 1, (guint64) G_MAXUINT64,
+                         (gint32) G_MININT32, (gint32) G_MAXINT32,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, big, G_N_ELEMENTS (big), sizeof big[0]),
+                         &dict,
+                         g_variant_new_uint64 (G_MAXUINT64),
+                         TRUE, (guint64) G_MAXUINT64,
+                         &vardict,
+                         marker_like);
+  save (manager, state, 1);
+
+  run_ckpt (&run, "show", dir, "--json", NULL);
+  assert_success (&run);
+
+  /* The output without its layout (no string here holds a space). */
+  for (p = run.out; *p != '\0'; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (compact, *p);
+  expected = g_strdup_printf ("\"state\":[0,255,-32768,32767,0,65535,-2147483648,2147483647,0,4294967295,"
+                              "-9223372036854775808,9223372036854775807,0,9223372036854775808,18446744073709551615,"
+                              "-2147483648,2147483647,"
+                              "[18446744073709551615,9223372036854775807,9223372036854775808],"
+                              "{\"18446744073709551615\":18446744073709551615},"
+                              "18446744073709551615,18446744073709551615,"
+                              "{\"big\":18446744073709551615},"
+                              "\"%s\"]", marker_like);
+  g_assert_nonnull (strstr (compact->str, expected));
+  /* No marker is left: the only such text is the state's string. */
+  p = strstr (run.out, "ckpt-uint64-");
+  g_assert_true (p == strstr (run.out, marker_like));
+  g_assert_null (strstr (p + 1, "ckpt-uint64-"));
+
+  /* It is JSON (json-glib reads the numbers above 2^63-1 wrapped, as it
+   * writes them; Python's json, for one, reads them exactly). */
+  root = parse_json (run.out);
+  array = json_object_get_array_member (json_node_get_object (root), "state");
+  g_assert_cmpuint (json_array_get_length (array), ==, 23);
+  g_assert_cmpint (json_array_get_int_element (array, 10), ==, G_MININT64);
+  g_assert_cmpint (json_array_get_int_element (array, 11), ==, G_MAXINT64);
+  g_assert_cmpstr (json_array_get_string_element (array, 22), ==, marker_like);
+}
+
 /* verify */
 
 static void
@@ -1095,7 +1213,7 @@ test_prune_dry_run (Fixture       *fixture,
   g_autofree char *after = NULL;
   guint i;
 
-  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--dry-run", NULL);
+  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--no-keep-first", "--dry-run", NULL);
   assert_success (&run);
   for (i = 0; i < 7; i++)
     {
@@ -1121,7 +1239,7 @@ test_prune_dry_run (Fixture       *fixture,
 
   /* Damaged checkpoints take no kept place: the newest intact one (1) is
    * kept, and the damaged newer ones are left alone. */
-  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "--dry-run", NULL);
+  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "-F", "--dry-run", NULL);
   assert_success (&run);
   g_assert_true (has_line (run.out, "Would delete 1 of 5 checkpoints"));
   run_clear (&run);
@@ -1165,7 +1283,7 @@ test_prune (Fixture       *fixture,
   /* Damaged checkpoints do not count as kept: with the three newest
    * damaged, keep-total 2 keeps the two intact ones (0 and 1), and leaves
    * the damaged ones alone; other files stay. */
-  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", NULL);
+  run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", "--no-keep-first", NULL);
   assert_success (&run);
   assert_rounds (fixture->damaged, kept_damaged, G_N_ELEMENTS (kept_damaged));
   g_assert_true (g_file_test (stray, G_FILE_TEST_IS_REGULAR));
@@ -1192,9 +1310,187 @@ test_prune (Fixture       *fixture,
   after = snapshot_files (fixture->tmpdir);
   assert_unchanged (before, after);
 
+  /* Round 0 is kept by default. */
   run_ckpt (&run, "prune", fixture->prefixed, "--prefix", "model-", "--keep-total", "1", NULL);
   assert_success (&run);
-  g_assert_true (has_line (run.out, "Deleted 2 of 3 checkpoints"));
+  g_assert_true (has_line (run.out, "Deleted 1 of 3 checkpoints"));
+}
+
+/* Without --keep-first or --no-keep-first, prune keeps the first round,
+ * as the library does by default: a shell user does not delete the round
+ * that a program keeps forever. */
+static void
+test_prune_keep_first_default (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  const gint64 kept[] = { 0, 8, 9 };
+  const gint64 kept_newest[] = { 9 };
+  g_auto(Run) run = { 0, };
+  g_autoptr(GFile) root = g_file_new_for_path (fixture->many);
+  g_autoptr(CkptManager) manager = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *pruned = NULL;
+  g_autofree char *expected = NULL;
+  gsize n_pruned;
+  guint i;
+
+  /* What a program with the library's defaults would delete. */
+  manager = g_initable_new (CKPT_TYPE_MANAGER, NULL, &error,
+                            "root", root, "keep-total", 3, NULL);
+  g_assert_no_error (error);
+  g_assert_true (ckpt_manager_get_keep_first (manager));
+  pruned = ckpt_manager_prune (manager, TRUE, &n_pruned, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_pruned, ==, 7);
+  g_assert_cmpint (pruned[0], ==, 1);
+  g_assert_cmpint (pruned[6], ==, 7);
+
+  /* The same from the tool. */
+  run_ckpt (&run, "prune", fixture->many, "--keep-total", "3", "--dry-run", NULL);
+  assert_success (&run);
+  g_assert_null (strstr (run.out, "round 0 "));
+  for (i = 1; i < 8; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("would delete round %u (%s/ckpt_%u)", i, fixture->many, i);
+
+      g_assert_true (has_line (run.out, line));
+    }
+  g_assert_true (has_line (run.out, "Would delete 7 of 10 checkpoints"));
+  run_clear (&run);
+
+  run_ckpt (&run, "prune", fixture->many, "-k", "3", NULL);
+  assert_success (&run);
+  g_assert_true (has_line (run.out, "Deleted 7 of 10 checkpoints"));
+  assert_rounds (fixture->many, kept, G_N_ELEMENTS (kept));
+  run_clear (&run);
+
+  /* --keep-first is still accepted; of the two options, the last wins. */
+  run_ckpt (&run, "prune", fixture->many, "-k", "2", "--no-keep-first", "--keep-first", NULL);
+  assert_success (&run);
+  expected = g_strdup_printf ("deleted round 8 (%s/ckpt_8)\nDeleted 1 of 3 checkpoints\n", fixture->many);
+  g_assert_cmpstr (run.out, ==, expected);
+  run_clear (&run);
+
+  /* --no-keep-first drops it. */
+  run_ckpt (&run, "prune", fixture->many, "-k", "1", "--keep-first", "--no-keep-first", NULL);
+  assert_success (&run);
+  assert_rounds (fixture->many, kept_newest, G_N_ELEMENTS (kept_newest));
+}
+
+/* Later format versions */
+
+/* Rewrites the checkpoint file @path as a file of format version 2 with a
+ * layout version 1 does not have (16 bytes after the payload), sealed by
+ * the checksum rule of every version; or, with @damaged, with its last
+ * byte changed after sealing. */
+static void
+make_later_version (const char *path,
+                    gboolean    damaged)
+{
+  g_autoptr(GBytes) bytes = ckpt_test_read_bytes (path);
+  g_autoptr(GByteArray) file = g_byte_array_new ();
+  const guint8 trailer[16] = { 0x54, 0x52, 0x41, 0x49, 0x4c, 0x45, 0x52, 0x32, 1, 2, 3, 4, 5, 6, 7, 8 };
+
+  g_byte_array_append (file, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_byte_array_append (file, trailer, sizeof trailer);
+  ckpt_test_put_le32 (file->data + 8, 2);   /* the version field */
+  ckpt_test_reseal (file->data, file->len);
+  if (damaged)
+    file->data[file->len - 1] ^= 0x40;
+  ckpt_test_write_file (path, file->data, file->len);
+}
+
+/* A checkpoint of a later format version is `unsupported`, never
+ * `corrupt`, and `latest` does not pass over it for an older round. */
+static void
+test_later_version (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (fixture->tmpdir, "later", NULL);
+  g_autoptr(CkptManager) manager = make_manager (dir, NULL);
+  g_autofree char *path2 = NULL;
+  g_autofree char *path3 = NULL;
+  g_autofree char *line = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_auto(Run) run = { 0, };
+  JsonArray *checkpoints;
+  JsonObject *entry;
+  guint r;
+
+  for (r = 0; r < 3; r++)
+    save (manager, make_state (r), r);
+  path2 = file_of (manager, 2);
+  make_later_version (path2, FALSE);
+
+  run_ckpt (&run, "list", dir, NULL);
+  assert_success (&run);
+  g_assert_nonnull (strstr (run.out, "  unsupported  "));
+  g_assert_null (strstr (run.out, "corrupt"));
+  run_clear (&run);
+
+  run_ckpt (&run, "list", dir, "--json", NULL);
+  assert_success (&run);
+  root = parse_json (run.out);
+  checkpoints = json_object_get_array_member (json_node_get_object (root), "checkpoints");
+  g_assert_cmpuint (json_array_get_length (checkpoints), ==, 3);
+  entry = json_array_get_object_element (checkpoints, 2);
+  g_assert_cmpstr (json_object_get_string_member (entry, "status"), ==, "unsupported");
+  g_assert_nonnull (strstr (json_object_get_string_member (entry, "error"), "format version 2"));
+  g_clear_pointer (&root, json_node_unref);
+  run_clear (&run);
+
+  run_ckpt (&run, "verify", dir, NULL);
+  assert_error (&run, 1, "1 of 3 checkpoints in");
+  g_assert_nonnull (strstr (run.err, "of a later file format version than this ckpt reads (unsupported)"));
+  g_assert_true (has_line (run.out, "round 0: ok"));
+  g_assert_true (has_line (run.out, "round 1: ok"));
+  line = g_strdup_printf ("round 2: unsupported: Checkpoint ‘%s’: The checkpoint is in file format version 2", path2);
+  g_assert_true (g_str_has_prefix (strstr (run.out, "round 2: "), line));
+  run_clear (&run);
+
+  /* Not passed over for round 1, not reported as damaged. */
+  run_ckpt (&run, "show", dir, NULL);
+  assert_error (&run, 1, "format version 2");
+  g_assert_null (strstr (run.err, "damaged"));
+  g_assert_cmpstr (run.out, ==, "");
+  run_clear (&run);
+
+  run_ckpt (&run, "show", dir, "latest", "--json", NULL);
+  assert_error (&run, 1, "format version 2");
+  run_clear (&run);
+
+  run_ckpt (&run, "diff", dir, "1", "latest", NULL);
+  assert_error (&run, 1, "format version 2");
+  run_clear (&run);
+
+  run_ckpt (&run, "show", dir, "1", NULL);
+  assert_success (&run);
+  run_clear (&run);
+
+  /* A damaged file of a later version is damaged. */
+  save (manager, make_state (3), 3);
+  path3 = file_of (manager, 3);
+  make_later_version (path3, TRUE);
+
+  run_ckpt (&run, "verify", dir, NULL);
+  assert_error (&run, 1, "1 of 4 checkpoints in");
+  g_assert_nonnull (strstr (run.err, "is damaged or unreadable, and 1 of a later file format version (unsupported)"));
+  g_assert_nonnull (strstr (run.out, "round 3: corrupt: "));
+  g_assert_nonnull (strstr (run.out, "round 2: unsupported: "));
+  run_clear (&run);
+
+  run_ckpt (&run, "list", dir, NULL);
+  assert_success (&run);
+  g_assert_nonnull (strstr (run.out, "  corrupt  "));
+  g_assert_nonnull (strstr (run.out, "  unsupported  "));
+  run_clear (&run);
+
+  /* latest passes over round 3 (damaged), then stops at round 2. */
+  run_ckpt (&run, "show", dir, NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "ckpt: warning: skipping a damaged checkpoint: "));
+  g_assert_nonnull (strstr (run.err, "format version 2"));
+  g_assert_cmpstr (run.out, ==, "");
 }
 
 /* diff */
@@ -1351,6 +1647,7 @@ main (int    argc,
 
   ADD ("/ckpt/cli/help", test_help);
   ADD ("/ckpt/cli/usage-errors", test_usage_errors);
+  ADD ("/ckpt/cli/prefix-trailing-digit", test_prefix_trailing_digit);
   ADD ("/ckpt/cli/list/good", test_list_good);
   ADD ("/ckpt/cli/list/damaged", test_list_damaged);
   ADD ("/ckpt/cli/list/empty-missing", test_list_empty_missing);
@@ -1360,10 +1657,13 @@ main (int    argc,
   ADD ("/ckpt/cli/show/damaged", test_show_damaged);
   ADD ("/ckpt/cli/show/elided", test_show_elided);
   ADD ("/ckpt/cli/show/special", test_show_special);
+  ADD ("/ckpt/cli/show/json-integers", test_show_json_integers);
   ADD ("/ckpt/cli/verify", test_verify);
   ADD ("/ckpt/cli/prune/dry-run", test_prune_dry_run);
   ADD ("/ckpt/cli/prune", test_prune);
+  ADD ("/ckpt/cli/prune/keep-first-default", test_prune_keep_first_default);
   ADD ("/ckpt/cli/diff", test_diff);
+  ADD ("/ckpt/cli/later-version", test_later_version);
   ADD ("/ckpt/cli/read-only", test_read_only);
 
 #undef ADD

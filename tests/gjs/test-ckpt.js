@@ -490,7 +490,7 @@ test('errors: NOT_FOUND, EXISTS, TYPE_MISMATCH', async () => {
 test('errors: INVALID_ARGUMENT (bad prefixes, negative rounds)', async () => {
     const dir = makeTmpDir();
     const root = Gio.File.new_for_path(dir);
-    for (const prefix of ['', 'a/b', '.hidden']) {
+    for (const prefix of ['', 'a/b', '.hidden', 'run2']) {
         await assertThrows(() => Ckpt.Manager.new_for_path(dir, prefix, 3, true),
             Ckpt.Error, Ckpt.Error.INVALID_ARGUMENT, `new_for_path prefix '${prefix}'`);
         await assertThrows(() => Ckpt.Manager.new(root, prefix, 3, true),

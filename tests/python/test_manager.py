@@ -107,7 +107,7 @@ class ConstructionTests(ManagerTestCase):
     def test_keywords_call_init(self):
         # The override's __init__ runs GInitable.init(), so a bad prefix
         # fails at construction rather than at the first save.
-        for prefix in ('', 'a/b', '.hidden'):
+        for prefix in ('', 'a/b', '.hidden', 'run2'):
             with self.subTest(prefix=prefix):
                 with self.assertRaises(GLib.Error) as cm:
                     Ckpt.Manager(root=Gio.File.new_for_path(self.root), prefix=prefix)

@@ -373,7 +373,7 @@ void case_errors () throws GLib.Error {
     } catch (Ckpt.Error.TYPE_MISMATCH e) {
     }
 
-    foreach (unowned string prefix in new string[] { "", "a/b", ".hidden" }) {
+    foreach (unowned string prefix in new string[] { "", "a/b", ".hidden", "run2" }) {
         try {
             new Ckpt.Manager.for_path (dir, prefix, 3, true);
             check (false, "prefix '%s' accepted".printf (prefix));

@@ -26,7 +26,9 @@ ckpt_tool_command_prune (int    argc,
   g_autofree gint64 *rounds = NULL;
   g_autofree gint64 *pruned = NULL;
   g_autofree char *prefix = NULL;
-  gboolean keep_first = FALSE, dry_run = FALSE;
+  /* The library's default: a program keeps its first round forever, so a
+   * prune from a shell must not delete it unless told to. */
+  gboolean keep_first = TRUE, dry_run = FALSE;
   int keep_total = -1;
   gsize n_rounds, n_pruned, i;
   char **args = NULL;
@@ -36,7 +38,9 @@ ckpt_tool_command_prune (int    argc,
     { "keep-total", 'k', 0, G_OPTION_ARG_INT, &keep_total,
       "Keep the newest N checkpoints, N ≥ 1 (required)", "N" },
     { "keep-first", 'f', 0, G_OPTION_ARG_NONE, &keep_first,
-      "Also keep the first (lowest-numbered) checkpoint; it counts towards N", NULL },
+      "Also keep the first (lowest-numbered) checkpoint; it counts towards N (the default)", NULL },
+    { "no-keep-first", 'F', G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &keep_first,
+      "Do not keep the first checkpoint: keep only the newest N", NULL },
     { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
       "Delete nothing; print what would be deleted", NULL },
     G_OPTION_ENTRY_NULL
@@ -44,10 +48,11 @@ ckpt_tool_command_prune (int    argc,
 
   context = g_option_context_new ("DIR --keep-total N");
   g_option_context_set_summary (context,
-    "Deletes the old checkpoints of DIR, keeping the newest N (and, with\n"
-    "--keep-first, the first one), as a program saving with keep-total N and\n"
-    "keep-first would. The newest checkpoint is never deleted. Damaged\n"
-    "checkpoints count like the others. Prints one line per deleted round.");
+    "Deletes the old checkpoints of DIR, keeping the first one and the newest\n"
+    "(N in all), as a program saving with keep-total N and keep-first (the\n"
+    "library's default) would; with --no-keep-first, the newest N only. The\n"
+    "newest checkpoint is never deleted. Damaged checkpoints count like the\n"
+    "others. Prints one line per deleted round.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ckpt_tool_parse_options (context, "prune", &argc, &argv, 1, 1, &args, &status))
     return status;

@@ -116,8 +116,10 @@ ckpt_tool_command_show (int    argc,
     "format, broken over lines and elided past the limits of --max-depth and\n"
     "--max-items (elided text holds ‘…’). The checkpoint is verified first.");
   g_option_context_set_description (context,
-    "With --json, the state is complete (the limits do not apply); NaN and\n"
-    "infinities are written as the strings \"NaN\", \"Infinity\", \"-Infinity\".");
+    "With --json, the state is complete (the limits do not apply); every\n"
+    "integer is a number of exactly its value (uint64 ones above 2^63-1 too);\n"
+    "NaN and infinities are written as the strings \"NaN\", \"Infinity\",\n"
+    "\"-Infinity\".");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ckpt_tool_parse_options (context, "show", &argc, &argv, 1, 2, &args, &status))
     return status;

@@ -140,6 +140,14 @@ ckpt_tool_open (const char  *dir,
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *where = g_file_get_parse_name (root);
+  g_autoptr(CkptManager) manager = NULL;
+
+  /* keep-total 0 keeps everything; read-only commands never save or prune
+   * anyway. Made first, with no I/O, so that an invalid prefix is a usage
+   * error whatever the directory. */
+  manager = ckpt_manager_new (root, prefix, 0, TRUE, error);
+  if (manager == NULL)
+    return NULL;
 
   /* The library takes a missing root for an empty one; a tool should say
    * that the name is wrong instead (and never create it). */
@@ -162,9 +170,7 @@ ckpt_tool_open (const char  *dir,
       return NULL;
     }
 
-  /* keep-total 0 keeps everything; read-only commands never save or prune
-   * anyway. */
-  return ckpt_manager_new (root, prefix, 0, TRUE, error);
+  return g_steal_pointer (&manager);
 }
 
 gboolean
@@ -307,56 +313,207 @@ ckpt_tool_format_double (double value)
 
 /* JSON */
 
-/* JSON has no NaN nor infinities: write them as the strings "NaN",
- * "Infinity" and "-Infinity", as the protobuf JSON mapping does. */
-static void
-replace_non_finite (JsonNode *node)
+/* json-glib's GVariant mapping (json_gvariant_serialize()), but with every
+ * integer exact: a JsonNode holds integers as gint64, so json-glib writes a
+ * uint64 above G_MAXINT64 (2^64-1) as a negative number (-1). Such a value
+ * is held here as the string node "<marker><digits>", and
+ * ckpt_tool_print_json() writes it as the bare number. The marker holds 128
+ * random bits, drawn once per process, so no string of a checkpoint can be
+ * taken for one. JSON has no NaN nor infinities: they are the strings
+ * "NaN", "Infinity" and "-Infinity", as in the protobuf JSON mapping. */
+static const char *
+big_uint64_marker (void)
 {
-  switch (json_node_get_node_type (node))
+  static char marker[64];
+
+  if (marker[0] == '\0')
+    g_snprintf (marker, sizeof marker, "ckpt-uint64-%08x%08x%08x%08x:",
+                g_random_int (), g_random_int (), g_random_int (), g_random_int ());
+  return marker;
+}
+
+/* A dictionary key as json-glib writes it (gvariant_simple_to_string()). */
+static char *
+key_to_string (GVariant *key)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  switch (g_variant_classify (key))
     {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObjectIter iter;
-        JsonNode *member;
-
-        json_object_iter_init (&iter, json_node_get_object (node));
-        while (json_object_iter_next (&iter, NULL, &member))
-          replace_non_finite (member);
-      }
-      break;
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint i, n = json_array_get_length (array);
-
-        for (i = 0; i < n; i++)
-          replace_non_finite (json_array_get_element (array, i));
-      }
-      break;
-    case JSON_NODE_VALUE:
-      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-        {
-          double value = json_node_get_double (node);
-
-          if (isnan (value))
-            json_node_set_string (node, "NaN");
-          else if (isinf (value))
-            json_node_set_string (node, value > 0 ? "Infinity" : "-Infinity");
-        }
-      break;
-    case JSON_NODE_NULL:
+    case G_VARIANT_CLASS_BOOLEAN:
+      return g_strdup (g_variant_get_boolean (key) ? "true" : "false");
+    case G_VARIANT_CLASS_BYTE:
+      return g_strdup_printf ("%u", g_variant_get_byte (key));
+    case G_VARIANT_CLASS_INT16:
+      return g_strdup_printf ("%d", g_variant_get_int16 (key));
+    case G_VARIANT_CLASS_UINT16:
+      return g_strdup_printf ("%u", g_variant_get_uint16 (key));
+    case G_VARIANT_CLASS_INT32:
+      return g_strdup_printf ("%d", g_variant_get_int32 (key));
+    case G_VARIANT_CLASS_UINT32:
+      return g_strdup_printf ("%u", g_variant_get_uint32 (key));
+    case G_VARIANT_CLASS_INT64:
+      return g_strdup_printf ("%" G_GINT64_FORMAT, g_variant_get_int64 (key));
+    case G_VARIANT_CLASS_UINT64:
+      return g_strdup_printf ("%" G_GUINT64_FORMAT, g_variant_get_uint64 (key));
+    case G_VARIANT_CLASS_HANDLE:
+      return g_strdup_printf ("%d", g_variant_get_handle (key));
+    case G_VARIANT_CLASS_DOUBLE:
+      g_ascii_formatd (buffer, sizeof buffer, "%f", g_variant_get_double (key));
+      return g_strdup (buffer);
+    case G_VARIANT_CLASS_STRING:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
     default:
-      break;
+      return g_strdup (g_variant_get_string (key, NULL));
     }
+}
+
+static void
+add_entry (JsonObject *object,
+           GVariant   *entry)
+{
+  g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+  g_autoptr(GVariant) value = g_variant_get_child_value (entry, 1);
+  g_autofree char *name = key_to_string (key);
+
+  json_object_set_member (object, name, ckpt_tool_variant_to_json (value));
 }
 
 JsonNode *
 ckpt_tool_variant_to_json (GVariant *value)
 {
-  JsonNode *node = json_gvariant_serialize (value);
+  JsonNode *node;
 
-  replace_non_finite (node);
-  return node;
+  /* Maybes and variants are their content (a maybe without one is null). */
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr(GVariant) child = g_variant_get_variant (value);
+
+      return ckpt_tool_variant_to_json (child);
+    }
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_MAYBE))
+    {
+      g_autoptr(GVariant) child = g_variant_get_maybe (value);
+
+      if (child == NULL)
+        return json_node_init_null (json_node_alloc ());
+      return ckpt_tool_variant_to_json (child);
+    }
+
+  node = json_node_alloc ();
+  switch (g_variant_classify (value))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+      return json_node_init_boolean (node, g_variant_get_boolean (value));
+    case G_VARIANT_CLASS_BYTE:
+      return json_node_init_int (node, g_variant_get_byte (value));
+    case G_VARIANT_CLASS_INT16:
+      return json_node_init_int (node, g_variant_get_int16 (value));
+    case G_VARIANT_CLASS_UINT16:
+      return json_node_init_int (node, g_variant_get_uint16 (value));
+    case G_VARIANT_CLASS_INT32:
+      return json_node_init_int (node, g_variant_get_int32 (value));
+    case G_VARIANT_CLASS_UINT32:
+      return json_node_init_int (node, g_variant_get_uint32 (value));
+    case G_VARIANT_CLASS_INT64:
+      return json_node_init_int (node, g_variant_get_int64 (value));
+    case G_VARIANT_CLASS_HANDLE:
+      return json_node_init_int (node, g_variant_get_handle (value));
+    case G_VARIANT_CLASS_UINT64:
+      {
+        guint64 number = g_variant_get_uint64 (value);
+        g_autofree char *text = NULL;
+
+        if (number <= G_MAXINT64)
+          return json_node_init_int (node, (gint64) number);
+        text = g_strdup_printf ("%s%" G_GUINT64_FORMAT, big_uint64_marker (), number);
+        return json_node_init_string (node, text);
+      }
+    case G_VARIANT_CLASS_DOUBLE:
+      {
+        double number = g_variant_get_double (value);
+
+        if (isnan (number))
+          return json_node_init_string (node, "NaN");
+        if (isinf (number))
+          return json_node_init_string (node, number > 0 ? "Infinity" : "-Infinity");
+        return json_node_init_double (node, number);
+      }
+    case G_VARIANT_CLASS_STRING:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
+      return json_node_init_string (node, g_variant_get_string (value, NULL));
+    case G_VARIANT_CLASS_DICT_ENTRY:
+      {
+        g_autoptr(JsonObject) object = json_object_new ();
+
+        add_entry (object, value);
+        return json_node_init_object (node, object);
+      }
+    case G_VARIANT_CLASS_ARRAY:
+      if (g_variant_type_is_dict_entry (g_variant_type_element (g_variant_get_type (value))))
+        {
+          g_autoptr(JsonObject) object = json_object_new ();
+          gsize i, n = g_variant_n_children (value);
+
+          for (i = 0; i < n; i++)
+            {
+              g_autoptr(GVariant) entry = g_variant_get_child_value (value, i);
+
+              add_entry (object, entry);
+            }
+          return json_node_init_object (node, object);
+        }
+      G_GNUC_FALLTHROUGH;
+    case G_VARIANT_CLASS_TUPLE:
+    case G_VARIANT_CLASS_MAYBE:    /* handled above */
+    case G_VARIANT_CLASS_VARIANT:
+    default:
+      {
+        g_autoptr(JsonArray) array = json_array_sized_new (g_variant_n_children (value));
+        gsize i, n = g_variant_n_children (value);
+
+        for (i = 0; i < n; i++)
+          {
+            g_autoptr(GVariant) child = g_variant_get_child_value (value, i);
+
+            json_array_add_element (array, ckpt_tool_variant_to_json (child));
+          }
+        return json_node_init_array (node, array);
+      }
+    }
+}
+
+/* @text with every "<marker><digits>" string written as the bare number. */
+static char *
+write_big_uint64 (const char *text)
+{
+  g_autofree char *quoted = g_strconcat ("\"", big_uint64_marker (), NULL);
+  gsize quoted_len = strlen (quoted);
+  GString *out = g_string_sized_new (strlen (text));
+  const char *p = text, *hit;
+
+  while ((hit = strstr (p, quoted)) != NULL)
+    {
+      const char *digits = hit + quoted_len, *end = digits;
+
+      while (g_ascii_isdigit (*end))
+        end++;
+      g_string_append_len (out, p, hit - p);
+      if (end > digits && *end == '"')
+        {
+          g_string_append_len (out, digits, end - digits);
+          p = end + 1;
+        }
+      else
+        {
+          g_string_append_len (out, hit, quoted_len);
+          p = digits;
+        }
+    }
+  g_string_append (out, p);
+  return g_string_free (out, FALSE);
 }
 
 void
@@ -385,13 +542,16 @@ ckpt_tool_print_json (JsonNode  *root,
                       GError   **error)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *generated = NULL;
   g_autofree char *text = NULL;
   gsize length;
 
   json_generator_set_pretty (generator, TRUE);
   json_generator_set_indent (generator, 2);
   json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &length);
+  generated = json_generator_to_data (generator, NULL);
+  text = write_big_uint64 (generated);
+  length = strlen (text);
 
   if (fwrite (text, 1, length, stdout) != length || fputc ('\n', stdout) == EOF ||
       fflush (stdout) != 0)

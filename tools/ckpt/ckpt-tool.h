@@ -72,7 +72,9 @@ gboolean  ckpt_tool_parse_options  (GOptionContext   *context,
 
 /* A manager of the existing directory @dir (a path or a URI) that reads
  * only: no retention is set, nothing is created. Fails, with a message fit
- * for ckpt_tool_fail(), when @dir is missing or not a directory. */
+ * for ckpt_tool_fail_error(), when @prefix is invalid (checked first,
+ * CKPT_ERROR_INVALID_ARGUMENT: a usage error) or @dir is missing or not a
+ * directory. */
 CkptManager *ckpt_tool_open        (const char   *dir,
                                     const char   *prefix,
                                     GError      **error);

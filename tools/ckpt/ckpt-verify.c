@@ -16,7 +16,7 @@ ckpt_tool_command_verify (int    argc,
   g_autofree gint64 *rounds = NULL;
   g_autofree char *prefix = NULL;
   g_autofree char *where = NULL;
-  gsize n_rounds, n_checked = 0, n_damaged = 0, i;
+  gsize n_rounds, n_checked = 0, n_damaged = 0, n_unsupported = 0, i;
   char **args = NULL;
   int status;
   GOptionEntry entries[] = {
@@ -32,7 +32,8 @@ ckpt_tool_command_verify (int    argc,
     "its status and what is wrong). Nothing is written or deleted.");
   g_option_context_set_description (context,
     "Exit status: 0 if every checkpoint is intact (or there are none), 1 if any\n"
-    "is damaged or cannot be read, 2 on a usage error.");
+    "is damaged, cannot be read or is of a later file format version\n"
+    "(unsupported), 2 on a usage error.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ckpt_tool_parse_options (context, "verify", &argc, &argv, 1, 1, &args, &status))
     return status;
@@ -63,11 +64,26 @@ ckpt_tool_command_verify (int    argc,
         continue;
 
       n_checked++;
-      n_damaged++;
+      /* Written by a later version of the format: intact, but not
+       * readable here. */
+      if (g_error_matches (load_error, CKPT_ERROR, CKPT_ERROR_UNSUPPORTED))
+        n_unsupported++;
+      else
+        n_damaged++;
       g_print ("round %" G_GINT64_FORMAT ": %s: %s\n", rounds[i],
                ckpt_tool_status_for_error (load_error), load_error->message);
     }
 
+  if (n_unsupported > 0 && n_damaged == 0)
+    return ckpt_tool_fail ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " checkpoints in ‘%s’ %s "
+                           "of a later file format version than this ckpt reads (unsupported)",
+                           n_unsupported, n_checked, where, n_unsupported == 1 ? "is" : "are");
+  if (n_unsupported > 0)
+    return ckpt_tool_fail ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " checkpoints in ‘%s’ %s "
+                           "damaged or unreadable, and %" G_GSIZE_FORMAT " of a later file "
+                           "format version (unsupported)",
+                           n_damaged, n_checked, where, n_damaged == 1 ? "is" : "are",
+                           n_unsupported);
   if (n_damaged > 0)
     return ckpt_tool_fail ("%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " checkpoints in ‘%s’ %s damaged or unreadable",
                            n_damaged, n_checked, where, n_damaged == 1 ? "is" : "are");

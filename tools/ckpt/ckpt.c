@@ -17,7 +17,7 @@ static const CkptToolCommand commands[] = {
   { "verify", "DIR [--prefix P]",
     "Load every checkpoint fully; fail if any is damaged",
     ckpt_tool_command_verify },
-  { "prune", "DIR --keep-total N [--keep-first] [--dry-run] [--prefix P]",
+  { "prune", "DIR --keep-total N [--no-keep-first] [--dry-run] [--prefix P]",
     "Delete old checkpoints, keeping the newest N",
     ckpt_tool_command_prune },
   { "diff", "DIR A B [--prefix P]",
