@@ -1112,11 +1112,14 @@ ckpt_manager_save_internal (CkptManager          *self,
   return TRUE;
 }
 
-/* The file of @round_num; CKPT_ERROR_NOT_FOUND when there is none. */
+/* The file of @round_num; CKPT_ERROR_NOT_FOUND when there is none.
+ * *@out_shared (optional) says whether it is a mapping of the file, which
+ * others may change while it is alive (ckpt_storage_read_full()). */
 static GBytes *
 read_checkpoint (CkptManager   *self,
                  gint64         round_num,
                  gboolean       prefault,
+                 gboolean      *out_shared,
                  GCancellable  *cancellable,
                  GError       **error)
 {
@@ -1125,7 +1128,7 @@ read_checkpoint (CkptManager   *self,
 
   bytes = ckpt_storage_read_full (self->storage, round_num,
                                   prefault ? CKPT_STORAGE_READ_PREFAULT : CKPT_STORAGE_READ_NONE,
-                                  cancellable, &local_error);
+                                  out_shared, cancellable, &local_error);
   if (bytes != NULL)
     return bytes;
 
@@ -1156,21 +1159,27 @@ ckpt_manager_load_internal (CkptManager         *self,
 {
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) local_error = NULL;
+  CkptFormatDecodeFlags flags = CKPT_FORMAT_DECODE_NONE;
+  gboolean shared = FALSE;
   GVariant *value;
 
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = read_checkpoint (self, round_num, params->verify, cancellable, error);
+  bytes = read_checkpoint (self, round_num, params->verify, &shared, cancellable, error);
   if (bytes == NULL)
     return NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  value = ckpt_format_decode (bytes, round_num, type,
-                              params->verify ? CKPT_FORMAT_DECODE_NONE : CKPT_FORMAT_DECODE_NO_VERIFY,
-                              NULL, &local_error);
+  /* A mapping is never trusted, verified or not: the file may change
+   * while the value is alive. */
+  if (!params->verify)
+    flags |= CKPT_FORMAT_DECODE_NO_VERIFY;
+  if (shared)
+    flags |= CKPT_FORMAT_DECODE_SHARED;
+  value = ckpt_format_decode (bytes, round_num, type, flags, NULL, &local_error);
   if (value == NULL)
     {
       g_autofree char *where = describe_file (self, round_num);
@@ -1565,7 +1574,7 @@ ckpt_manager_query_info (CkptManager   *self,
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = read_checkpoint (self, round_num, verify, cancellable, error);
+  bytes = read_checkpoint (self, round_num, verify, NULL, cancellable, error);
   if (bytes == NULL)
     return NULL;
 

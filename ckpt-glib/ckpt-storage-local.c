@@ -410,7 +410,7 @@ local_list (CkptStorage     *self,
 typedef struct
 {
   gpointer addr;
-  gsize    size;
+  gsize    size;   /* of the whole reservation */
 } Mapping;
 
 static void
@@ -422,6 +422,19 @@ mapping_free (gpointer data)
   g_free (mapping);
 }
 
+/* Maps @fd (@size bytes) for reading. The mapping is shared with the page
+ * cache: whoever writes to the file changes what it holds (the decoder is
+ * told so and never trusts it, see ckpt_format_decode()). So that a C
+ * string read from it always ends inside readable memory, whatever the file
+ * holds now, the file is mapped over the start of an anonymous read-only
+ * reservation one page longer than the file's pages: after the file's last
+ * byte come at least one page of zero bytes, never an unmapped page. (The
+ * kernel fills the rest of the file's last page with zeros as well.)
+ *
+ * A truncation of the file by anyone while it is mapped makes reads of the
+ * pages beyond the new end raise SIGBUS, as for every mmap user: the file
+ * must not be truncated while a value loaded from it is alive (ckpt-glib
+ * never modifies a checkpoint in place; see docs/threading.md). */
 static GBytes *
 map_file (int       fd,
           gsize     size,
@@ -429,24 +442,48 @@ map_file (int       fd,
           int      *out_errno)
 {
   Mapping *mapping;
-  gpointer addr;
+  gpointer reservation, addr;
+  gsize page = (gsize) sysconf (_SC_PAGESIZE);
+  gsize span;
 
-  /* MAP_POPULATE: a verified load reads every byte anyway; faulting the
-   * pages in at once is much cheaper than one fault per page. An unverified
-   * load touches only what the program reads. */
+  /* The file's pages, then one more. */
+  if (size > G_MAXSIZE - 2 * page)
+    {
+      *out_errno = EOVERFLOW;
+      return NULL;
+    }
+  span = ((size + page - 1) & ~(page - 1)) + page;
+
   if (injected (CKPT_FAULT_MMAP))
-    addr = MAP_FAILED;
-  else
-    addr = mmap (NULL, size, PROT_READ, MAP_PRIVATE | (prefault ? MAP_POPULATE : 0), fd, 0);
-  if (addr == MAP_FAILED)
     {
       *out_errno = errno;
       return NULL;
     }
 
+  reservation = mmap (NULL, span, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (reservation == MAP_FAILED)
+    {
+      *out_errno = errno;
+      return NULL;
+    }
+
+  /* MAP_POPULATE: a verified load reads every byte anyway; faulting the
+   * pages in at once is much cheaper than one fault per page. An unverified
+   * load touches only what the program reads. MAP_FIXED replaces the start
+   * of the reservation (and nothing else: it is ours). */
+  addr = mmap (reservation, size, PROT_READ,
+               MAP_PRIVATE | MAP_FIXED | (prefault ? MAP_POPULATE : 0), fd, 0);
+  if (addr == MAP_FAILED)
+    {
+      *out_errno = errno;
+      munmap (reservation, span);
+      return NULL;
+    }
+  g_assert (addr == reservation);
+
   mapping = g_new (Mapping, 1);
-  mapping->addr = addr;
-  mapping->size = size;
+  mapping->addr = reservation;
+  mapping->size = span;
   return g_bytes_new_with_free_func (addr, size, mapping_free, mapping);
 }
 
@@ -494,6 +531,7 @@ static GBytes *
 local_read (CkptStorage          *self,
             gint64                round_num,
             CkptStorageReadFlags  flags,
+            gboolean             *out_shared,
             GCancellable  *cancellable,
             GError       **error)
 {
@@ -541,7 +579,10 @@ local_read (CkptStorage          *self,
   else if (st.st_size < MAP_MIN)
     bytes = read_small (fd, (gsize) st.st_size, &saved_errno);
   else
-    bytes = map_file (fd, (gsize) st.st_size, (flags & CKPT_STORAGE_READ_PREFAULT) != 0, &saved_errno);
+    {
+      bytes = map_file (fd, (gsize) st.st_size, (flags & CKPT_STORAGE_READ_PREFAULT) != 0, &saved_errno);
+      *out_shared = TRUE;
+    }
 
   close (fd);
 
