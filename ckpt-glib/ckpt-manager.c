@@ -1382,7 +1382,15 @@ ckpt_manager_save (CkptManager   *self,
  *
  * The returned value is in normal form. For a local checkpoint of 64 KiB or
  * more written on a machine of the same byte order, it is backed by a
- * read-only mapping of the file, not a copy.
+ * read-only mapping of the file, not a copy. Such a value is untrusted
+ * GVariant data (GLib checks what it reads as it reads it), so that another
+ * process writing into the file after the load changes what the value
+ * reads but never makes it read outside memory. Another process
+ * truncating the file while the value is alive makes reads of the lost
+ * pages raise `SIGBUS`; to be safe from that, copy the value at once (e.g.
+ * g_bytes_new() of g_variant_get_data(), then g_variant_new_from_bytes())
+ * and drop it. See [Files changed after a
+ * load](overview.html#files-changed-after-a-load).
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *

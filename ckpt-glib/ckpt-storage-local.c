@@ -435,6 +435,13 @@ mapping_free (gpointer data)
  * pages beyond the new end raise SIGBUS, as for every mmap user: the file
  * must not be truncated while a value loaded from it is alive (ckpt-glib
  * never modifies a checkpoint in place; see docs/threading.md). */
+/* Mappings of at least this size start on a multiple of it, as the kernel
+ * places a plain mmap() of a file: the page cache holds files written with
+ * large writes in large folios, which the kernel maps in 2 MiB pieces only
+ * at 2 MiB aligned addresses (with 4 KiB pages instead, a verified load of
+ * 512 MiB measured 36% slower). */
+#define MAP_ALIGN (2 * 1024 * 1024)
+
 static GBytes *
 map_file (int       fd,
           gsize     size,
@@ -442,17 +449,18 @@ map_file (int       fd,
           int      *out_errno)
 {
   Mapping *mapping;
-  gpointer reservation, addr;
+  guint8 *reservation, *addr;
   gsize page = (gsize) sysconf (_SC_PAGESIZE);
-  gsize span;
+  gsize span, align, slack;
 
   /* The file's pages, then one more. */
-  if (size > G_MAXSIZE - 2 * page)
+  if (size > G_MAXSIZE - 2 * page - MAP_ALIGN)
     {
       *out_errno = EOVERFLOW;
       return NULL;
     }
   span = ((size + page - 1) & ~(page - 1)) + page;
+  align = size >= MAP_ALIGN ? MAP_ALIGN : page;
 
   if (injected (CKPT_FAULT_MMAP))
     {
@@ -460,11 +468,23 @@ map_file (int       fd,
       return NULL;
     }
 
-  reservation = mmap (NULL, span, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  /* Reserve room to align the start, then give the slack back. */
+  slack = align - page;
+  reservation = mmap (NULL, span + slack, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (reservation == MAP_FAILED)
     {
       *out_errno = errno;
       return NULL;
+    }
+  if (slack > 0)
+    {
+      guint8 *start = (guint8 *) (((guintptr) reservation + align - 1) & ~(guintptr) (align - 1));
+
+      if (start > reservation)
+        munmap (reservation, (gsize) (start - reservation));
+      if (start + span < reservation + span + slack)
+        munmap (start + span, (gsize) (reservation + span + slack - (start + span)));
+      reservation = start;
     }
 
   /* MAP_POPULATE: a verified load reads every byte anyway; faulting the

@@ -534,7 +534,8 @@ test_small_private (Fixture       *f,
 }
 
 /* The storage says which reads are mappings, and a mapping is followed by
- * readable zeros up to at least a page past the file's end. */
+ * readable zeros up to at least a page past the file's end; mappings of
+ * 2 MiB or more are 2 MiB aligned. */
 static void
 test_storage_shared (Fixture       *f,
                      gconstpointer  data)
@@ -545,7 +546,7 @@ test_storage_shared (Fixture       *f,
   g_autofree char *big_path = NULL, *small_path = NULL;
   CkptStorage *storage;
   g_autoptr(GError) error = NULL;
-  gsize sizes[] = { 17, 20 }, k;
+  gsize sizes[] = { 17, 20, 1030 }, k;
 
   if (!in_child ())
     return;
@@ -577,6 +578,10 @@ test_storage_shared (Fixture       *f,
       end = ((size + page_size () - 1) / page_size () + 1) * page_size ();
       for (i = size; i < end; i++)
         g_assert_cmpint (p[i], ==, 0);
+      /* Large files start on a 2 MiB boundary, where the kernel can map
+       * the page cache's large folios whole. */
+      if (size >= 2 * 1024 * 1024)
+        g_assert_cmpuint ((guintptr) p % (2 * 1024 * 1024), ==, 0);
       g_unlink (path);
     }
 
