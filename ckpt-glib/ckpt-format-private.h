@@ -53,6 +53,12 @@ typedef enum
   /* Trusted data: skip the checksum and the normal-form walk of the
    * payload (the header is still checked). */
   CKPT_FORMAT_DECODE_NO_VERIFY = 1 << 0,
+  /* The bytes are shared with others who may change them while the value
+   * is alive (a mapping of the file): never wrap them as trusted. The
+   * payload is still checked (unless NO_VERIFY), but the value returned
+   * over it is untrusted, so that GVariant checks again what it reads, as
+   * it reads it; a payload that must be byteswapped is first copied. */
+  CKPT_FORMAT_DECODE_SHARED    = 1 << 1,
 } CkptFormatDecodeFlags;
 
 typedef struct
@@ -122,8 +128,10 @@ gboolean   ckpt_format_read_header    (GBytes                *file,
  * mapping: the returned value references it, no copy is made when the file is
  * in host byte order). @expected_round is checked against the header unless
  * negative; @type, when not %NULL, must be a supertype of the stored type
- * (else CKPT_ERROR_TYPE_MISMATCH). The returned value is in normal form and
- * host byte order. */
+ * (else CKPT_ERROR_TYPE_MISMATCH). The returned value is in host byte order,
+ * and was found in normal form unless CKPT_FORMAT_DECODE_NO_VERIFY. It is
+ * trusted by GVariant only when it was verified and @file is private
+ * (without CKPT_FORMAT_DECODE_SHARED) or was copied. */
 GVariant  *ckpt_format_decode         (GBytes                *file,
                                        gint64                 expected_round,
                                        const GVariantType    *type,

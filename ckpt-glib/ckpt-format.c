@@ -547,21 +547,39 @@ ckpt_format_decode (GBytes                 *file,
       return NULL;
     }
 
-  payload = g_bytes_new_from_bytes (file, header.header_size, header.payload_size);
-
-  if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) || header.byte_order != host_byte_order ())
+  if ((flags & CKPT_FORMAT_DECODE_SHARED) && header.byte_order != host_byte_order ())
     {
-      raw = trust_value (header.type, payload, header.byte_order, "state", error);
-      if (raw == NULL)
-        return NULL;
+      /* Byteswapping walks the value as trusted: it must not change under
+       * the walk, nor afterwards (the result is trusted). Copy it first,
+       * then check and swap the copy, which is ours. */
+      payload = g_bytes_new ((const guint8 *) g_bytes_get_data (file, NULL) + header.header_size,
+                             header.payload_size);
+      flags &= ~CKPT_FORMAT_DECODE_SHARED;
     }
   else
+    payload = g_bytes_new_from_bytes (file, header.header_size, header.payload_size);
+
+  /* Checked, then trusted: private bytes, verified or to be byteswapped. */
+  if (header.byte_order != host_byte_order () ||
+      !(flags & (CKPT_FORMAT_DECODE_NO_VERIFY | CKPT_FORMAT_DECODE_SHARED)))
+    raw = trust_value (header.type, payload, header.byte_order, "state", error);
+  else if (!(flags & CKPT_FORMAT_DECODE_NO_VERIFY) &&
+           !ckpt_normal_form_check (header.type, g_bytes_get_data (payload, NULL),
+                                    header.payload_size))
+    corrupt (error, "The state is not in normal form");
+  else
     raw = g_variant_ref_sink (g_variant_new_from_bytes (header.type, payload, FALSE));
-  /* Else, unverified: no walk over the payload. The value stays *untrusted*
-   * for GVariant, which then checks what it reads as it is read (string
-   * termination, offsets), so a damaged file gives wrong values, never a
-   * crash. File data must never be wrapped as trusted unchecked: GVariant
-   * skips those checks for trusted data. */
+  /* Unverified, or shared: the value stays *untrusted* for GVariant, which
+   * then checks what it reads as it is read (string termination, offsets),
+   * so a damaged file gives wrong values, never a crash. File data must
+   * never be wrapped as trusted unchecked: GVariant skips those checks for
+   * trusted data. Nor may shared data be, even checked: whoever changes the
+   * file after the check (a stray write, a tool) would change trusted data,
+   * and GVariant would read a string whose NUL is gone beyond its end. The
+   * check of a shared payload is still worth its time: a load reports
+   * damage as an error, and the checksum only vouches for what it read. */
+  if (raw == NULL)
+    return NULL;
 
   if (out_header != NULL)
     {

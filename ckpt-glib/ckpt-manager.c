@@ -1030,7 +1030,7 @@ check_intact (gint64   round_num,
   if (ckpt_storage_txn_known_intact (check->txn, round_num))
     return TRUE;
 
-  bytes = ckpt_storage_read_full (check->self->storage, round_num, CKPT_STORAGE_READ_PREFAULT,
+  bytes = ckpt_storage_read_full (check->self->storage, round_num, CKPT_STORAGE_READ_PREFAULT, NULL,
                                   check->cancellable, &local_error);
   if (bytes != NULL &&
       ckpt_format_read_header (bytes, CKPT_FORMAT_DECODE_NONE, &header, &local_error))
@@ -1279,11 +1279,14 @@ ckpt_manager_save_internal (CkptManager          *self,
   return TRUE;
 }
 
-/* The file of @round_num; CKPT_ERROR_NOT_FOUND when there is none. */
+/* The file of @round_num; CKPT_ERROR_NOT_FOUND when there is none.
+ * *@out_shared (optional) says whether it is a mapping of the file, which
+ * others may change while it is alive (ckpt_storage_read_full()). */
 static GBytes *
 read_checkpoint (CkptManager   *self,
                  gint64         round_num,
                  gboolean       prefault,
+                 gboolean      *out_shared,
                  GCancellable  *cancellable,
                  GError       **error)
 {
@@ -1292,7 +1295,7 @@ read_checkpoint (CkptManager   *self,
 
   bytes = ckpt_storage_read_full (self->storage, round_num,
                                   prefault ? CKPT_STORAGE_READ_PREFAULT : CKPT_STORAGE_READ_NONE,
-                                  cancellable, &local_error);
+                                  out_shared, cancellable, &local_error);
   if (bytes != NULL)
     return bytes;
 
@@ -1323,21 +1326,27 @@ ckpt_manager_load_internal (CkptManager         *self,
 {
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) local_error = NULL;
+  CkptFormatDecodeFlags flags = CKPT_FORMAT_DECODE_NONE;
+  gboolean shared = FALSE;
   GVariant *value;
 
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = read_checkpoint (self, round_num, params->verify, cancellable, error);
+  bytes = read_checkpoint (self, round_num, params->verify, &shared, cancellable, error);
   if (bytes == NULL)
     return NULL;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  value = ckpt_format_decode (bytes, round_num, type,
-                              params->verify ? CKPT_FORMAT_DECODE_NONE : CKPT_FORMAT_DECODE_NO_VERIFY,
-                              NULL, &local_error);
+  /* A mapping is never trusted, verified or not: the file may change
+   * while the value is alive. */
+  if (!params->verify)
+    flags |= CKPT_FORMAT_DECODE_NO_VERIFY;
+  if (shared)
+    flags |= CKPT_FORMAT_DECODE_SHARED;
+  value = ckpt_format_decode (bytes, round_num, type, flags, NULL, &local_error);
   if (value == NULL)
     {
       g_autofree char *where = describe_file (self, round_num);
@@ -1552,7 +1561,15 @@ ckpt_manager_save (CkptManager   *self,
  *
  * The returned value is in normal form. For a local checkpoint of 64 KiB or
  * more written on a machine of the same byte order, it is backed by a
- * read-only mapping of the file, not a copy.
+ * read-only mapping of the file, not a copy. Such a value is untrusted
+ * GVariant data (GLib checks what it reads as it reads it), so that another
+ * process writing into the file after the load changes what the value
+ * reads but never makes it read outside memory. Another process
+ * truncating the file while the value is alive makes reads of the lost
+ * pages raise `SIGBUS`; to be safe from that, copy the value at once (e.g.
+ * g_bytes_new() of g_variant_get_data(), then g_variant_new_from_bytes())
+ * and drop it. See [Files changed after a
+ * load](overview.html#files-changed-after-a-load).
  *
  * Returns: (transfer full): the state, or %NULL with @error set
  *
@@ -1750,7 +1767,7 @@ ckpt_manager_query_info (CkptManager   *self,
   if (!check_round (round_num, error))
     return NULL;
 
-  bytes = read_checkpoint (self, round_num, verify, cancellable, error);
+  bytes = read_checkpoint (self, round_num, verify, NULL, cancellable, error);
   if (bytes == NULL)
     return NULL;
 

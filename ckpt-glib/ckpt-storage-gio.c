@@ -300,6 +300,7 @@ static GBytes *
 gio_read (CkptStorage          *self,
           gint64                round_num,
           CkptStorageReadFlags  flags,
+          gboolean             *out_shared,
           GCancellable  *cancellable,
           GError       **error)
 {
@@ -329,6 +330,8 @@ gio_read (CkptStorage          *self,
         return NULL;
       }
 
+  /* Read into memory of our own: nobody else can change it. */
+  *out_shared = FALSE;
   return g_bytes_new_take (contents, length);
 }
 

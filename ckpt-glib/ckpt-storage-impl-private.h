@@ -17,9 +17,11 @@ typedef struct
                              gsize           *n_rounds,
                              GCancellable    *cancellable,
                              GError         **error);
+  /* Sets *out_shared (never NULL) when the bytes are a shared mapping. */
   GBytes         *(*read)   (CkptStorage     *self,
                              gint64           round_num,
                              CkptStorageReadFlags flags,
+                             gboolean        *out_shared,
                              GCancellable    *cancellable,
                              GError         **error);
   CkptStorageTxn *(*begin)  (CkptStorage     *self,

@@ -67,9 +67,18 @@ typedef enum
   CKPT_STORAGE_READ_PREFAULT = 1 << 0,
 } CkptStorageReadFlags;
 
+/* ckpt_storage_read() with @flags. @out_shared (optional) tells whether the
+ * bytes are a mapping of the file, shared with the page cache, so that a
+ * change of the file by anyone shows in them (a local file of MAP_MIN bytes
+ * or more), or private memory that nobody else can change (smaller local
+ * files, GIO reads). A mapping is followed by at least one page of zero
+ * bytes (readable), so that a C string read from it ends inside readable
+ * memory whatever the file holds; but truncating the file while it is
+ * mapped makes reads of the lost pages raise SIGBUS. */
 GBytes      *ckpt_storage_read_full     (CkptStorage         *self,
                                          gint64               round_num,
                                          CkptStorageReadFlags flags,
+                                         gboolean            *out_shared,
                                          GCancellable        *cancellable,
                                          GError             **error);
 

@@ -277,22 +277,32 @@ ckpt_storage_read (CkptStorage   *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (round_num >= 0, NULL);
 
-  return ckpt_storage_read_full (self, round_num, CKPT_STORAGE_READ_PREFAULT, cancellable, error);
+  return ckpt_storage_read_full (self, round_num, CKPT_STORAGE_READ_PREFAULT, NULL,
+                                 cancellable, error);
 }
 
 GBytes *
 ckpt_storage_read_full (CkptStorage          *self,
                         gint64                round_num,
                         CkptStorageReadFlags  flags,
+                        gboolean             *out_shared,
                         GCancellable         *cancellable,
                         GError              **error)
 {
+  gboolean shared = FALSE;
+  GBytes *bytes;
+
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (round_num >= 0, NULL);
 
+  if (out_shared != NULL)
+    *out_shared = FALSE;
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
-  return self->vfuncs->read (self, round_num, flags, cancellable, error);
+  bytes = self->vfuncs->read (self, round_num, flags, &shared, cancellable, error);
+  if (bytes != NULL && out_shared != NULL)
+    *out_shared = shared;
+  return bytes;
 }
 
 CkptStorageTxn *
