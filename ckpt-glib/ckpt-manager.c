@@ -1397,7 +1397,9 @@ ckpt_manager_list_rounds_internal (CkptManager   *self,
  *
  * The checkpoint is written to a hidden file, flushed, and linked under its
  * name, which never replaces a file: if the round exists the save fails
- * with %CKPT_ERROR_EXISTS and changes nothing. With
+ * with %CKPT_ERROR_EXISTS and changes nothing; the message then says
+ * whether the existing file is that round, intact, or a damaged file (which
+ * [method@Ckpt.Manager.delete] removes). With
  * [property@Ckpt.Manager:durable] set, the file and the directory are
  * flushed before this returns. Writers to one directory, in this process or
  * others, are serialized by a lock on the directory that leaves no file
@@ -1790,7 +1792,8 @@ ckpt_manager_delete_internal (CkptManager   *self,
  *
  * Deletes the checkpoint of @round_num, whatever its contents: this is the
  * way out when a damaged checkpoint is in the way of a save of its round
- * (see [the recovery section of the overview](overview.html#recovering-from-a-damaged-checkpoint)).
+ * (see “Recovering from a damaged checkpoint” in the
+ * [overview](overview.html)).
  * The file is not read.
  *
  * It runs under the writer lock that saves and retention take, and fails
