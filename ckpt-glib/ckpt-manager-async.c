@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The asynchronous half of CkptManager: each _async call packs its
- * arguments into a CkptOp owned by a GTask, and queues the op on the
- * manager's serial queue. A worker thread runs the same code as the sync
- * call (the *_internal functions), then hands the op back to the
- * thread-default main context of the caller, where the op's signals are
- * emitted and the GTask returns. See docs/threading.md.
+ * arguments into a CkptOp, the task data of a CkptAsyncResult (whose
+ * delivery source is attached to the caller's thread-default main context
+ * at once), and queues it on the manager's serial queue. A worker thread
+ * runs the same code as the sync call (the *_internal functions), then
+ * completes the result: in the caller's context, the op's signals are
+ * emitted and the callback runs. If that context is freed first, nothing
+ * is delivered and the references of the op (the manager's among them)
+ * are dropped when the worker is done. See docs/threading.md, and
+ * ckpt-async-result-private.h for why this is not a GTask.
  */
 #include "config.h"
 
+#include "ckpt-async-result-private.h"
 #include "ckpt-error.h"
 #include "ckpt-manager-private.h"
 
@@ -19,132 +24,125 @@ typedef enum
   OP_LOAD_LATEST,
   OP_LOAD_LATEST_OR_DEFAULT,
   OP_LIST_ROUNDS,
+  OP_DELETE,
 } OpKind;
 
+/* The task data of an operation's CkptAsyncResult. */
 typedef struct
 {
   OpKind          kind;
-  GTask          *task;         /* owned until the op completes */
 
   /* Arguments */
   GVariant       *state;        /* save: the caller's value, referenced */
   GVariantType   *type;
   gint64          round_num;
-  CkptParams  params;
+  CkptParams      params;
 
   /* Results, written by the worker, read in the caller's context */
   CkptEvents     *events;
-  gboolean        ok;
-  GVariant       *value;
   gint64          out_round_num;
-  gint64         *rounds;
   gsize           n_rounds;
-  GError         *error;
 } CkptOp;
 
-/* What _finish reads, once the task has returned. */
-typedef struct
-{
-  gint64 out_round_num;
-  gsize  n_rounds;
-} OpOutputs;
-
 static void
-ckpt_op_free (CkptOp *op)
+ckpt_op_free (gpointer data)
 {
-  g_clear_object (&op->task);
+  CkptOp *op = data;
+
   g_clear_pointer (&op->state, g_variant_unref);
   g_clear_pointer (&op->type, g_variant_type_free);
   g_clear_pointer (&op->events, ckpt_events_free);
-  g_clear_pointer (&op->value, g_variant_unref);
-  g_clear_pointer (&op->rounds, g_free);
-  g_clear_error (&op->error);
   g_free (op);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CkptOp, ckpt_op_free)
-
-/* Runs in the caller's context: emit the signals, then return. */
-static gboolean
-op_complete (gpointer data)
+/* Runs in the caller's context, just before the callback: emit the
+ * signals. */
+static void
+op_deliver (CkptAsyncResult *result,
+            gpointer         data)
 {
-  g_autoptr(CkptOp) op = data;
-  CkptManager *self = g_task_get_source_object (op->task);
-  OpOutputs *outputs = g_task_get_task_data (op->task);
+  CkptOp *op = data;
+  CkptManager *self = ckpt_async_result_get_source (result);
 
   ckpt_manager_emit_events (self, op->events);
   ckpt_manager_op_finished (self);
+}
 
-  outputs->out_round_num = op->out_round_num;
-  outputs->n_rounds = op->n_rounds;
-
-  if (op->error != NULL)
-    g_task_return_error (op->task, g_steal_pointer (&op->error));
-  else if (op->kind == OP_SAVE)
-    g_task_return_boolean (op->task, op->ok);
-  else if (op->kind == OP_LIST_ROUNDS)
-    g_task_return_pointer (op->task, g_steal_pointer (&op->rounds), g_free);
-  else
-    g_task_return_pointer (op->task, g_steal_pointer (&op->value),
-                           (GDestroyNotify) g_variant_unref);
-
-  return G_SOURCE_REMOVE;
+/* The caller's context went away before the result reached it: no signal,
+ * no callback; the operation stops counting as in flight. */
+static void
+op_dropped (CkptAsyncResult *result,
+            gpointer         data)
+{
+  ckpt_manager_op_dropped (ckpt_async_result_get_source (result));
 }
 
 /* Runs in a worker thread, one op of a manager at a time. */
 static void
 op_run (gpointer data)
 {
-  CkptOp *op = data;
-  CkptManager *self = g_task_get_source_object (op->task);
-  GCancellable *cancellable = g_task_get_cancellable (op->task);
-  GSource *source;
+  CkptAsyncResult *result = data;
+  CkptOp *op = ckpt_async_result_get_task_data (result);
+  CkptManager *self = ckpt_async_result_get_source (result);
+  GCancellable *cancellable = ckpt_async_result_get_cancellable (result);
+  GError *error = NULL;
+  gboolean ok = FALSE;
+  gpointer value = NULL;
+  GDestroyNotify value_free = (GDestroyNotify) g_variant_unref;
 
   switch (op->kind)
     {
     case OP_SAVE:
-      op->ok = ckpt_manager_save_internal (self, op->state, op->round_num, &op->params,
-                                           op->events, cancellable, &op->error);
+      ok = ckpt_manager_save_internal (self, op->state, op->round_num, &op->params,
+                                       op->events, cancellable, &error);
       /* The state was the caller's; let it go here, not in another thread
        * later. */
       g_clear_pointer (&op->state, g_variant_unref);
       break;
 
     case OP_LOAD:
-      op->value = ckpt_manager_load_internal (self, op->type, op->round_num, &op->params,
-                                              op->events, cancellable, &op->error);
+      value = ckpt_manager_load_internal (self, op->type, op->round_num, &op->params,
+                                          op->events, cancellable, &error);
       break;
 
     case OP_LOAD_LATEST:
-      op->value = ckpt_manager_load_latest_internal (self, op->type, &op->params, &op->out_round_num,
-                                                     op->events, cancellable, &op->error);
+      value = ckpt_manager_load_latest_internal (self, op->type, &op->params, &op->out_round_num,
+                                                 op->events, cancellable, &error);
       break;
 
     case OP_LOAD_LATEST_OR_DEFAULT:
-      op->value = ckpt_manager_load_latest_or_default_internal (self, op->state, &op->params,
-                                                                &op->out_round_num, op->events,
-                                                                cancellable, &op->error);
+      value = ckpt_manager_load_latest_or_default_internal (self, op->state, &op->params,
+                                                            &op->out_round_num, op->events,
+                                                            cancellable, &error);
       break;
 
     case OP_LIST_ROUNDS:
-      op->rounds = ckpt_manager_list_rounds_internal (self, &op->n_rounds, cancellable, &op->error);
+      value = ckpt_manager_list_rounds_internal (self, &op->n_rounds, cancellable, &error);
+      value_free = g_free;
+      break;
+
+    case OP_DELETE:
+      ok = ckpt_manager_delete_internal (self, op->round_num, op->events, cancellable, &error);
       break;
 
     default:
       g_assert_not_reached ();
     }
 
-  /* Hand the op back to the caller's context. The source owns the op (and
-   * through it the task, and through that the manager) until it runs. */
-  source = g_idle_source_new ();
-  g_source_set_priority (source, g_task_get_priority (op->task));
-  g_source_set_static_name (source, "[ckpt-glib] complete operation");
-  g_source_set_callback (source, op_complete, op, NULL);
-  g_source_attach (source, g_task_get_context (op->task));
-  g_source_unref (source);
+  if (error != NULL)
+    ckpt_async_result_return_error (result, error);
+  else if (op->kind == OP_SAVE || op->kind == OP_DELETE)
+    ckpt_async_result_return_boolean (result, ok);
+  else
+    ckpt_async_result_return_pointer (result, value, value_free);
+
+  /* Hand the result back to the caller's context, if it is still there.
+   * This drops the worker's reference: once the context has gone, the op,
+   * and the manager's reference it holds, may be freed here. */
+  ckpt_async_result_complete (result);
 }
 
-static CkptOp *
+static CkptAsyncResult *
 op_new (CkptManager         *self,
         OpKind               kind,
         gpointer             source_tag,
@@ -152,29 +150,52 @@ op_new (CkptManager         *self,
         GAsyncReadyCallback  callback,
         gpointer             user_data)
 {
+  CkptAsyncResult *result;
   CkptOp *op = g_new0 (CkptOp, 1);
 
   op->kind = kind;
-  op->task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (op->task, source_tag);
-  /* Once a save is committed it reports success, even if the cancellable
-   * fires after that: the result is what happened on disk. */
-  g_task_set_check_cancellable (op->task, FALSE);
-  g_task_set_task_data (op->task, g_new0 (OpOutputs, 1), g_free);
   op->events = ckpt_events_new ();
   op->out_round_num = -1;
   ckpt_manager_get_params (self, &op->params);
 
-  return op;
+  /* Once a save is committed it reports success, even if the cancellable
+   * fires after that: the result is what happened on disk. */
+  result = ckpt_async_result_new (self, cancellable, callback, user_data, source_tag);
+  ckpt_async_result_set_task_data (result, op, ckpt_op_free, op_deliver, op_dropped);
+  return result;
 }
 
-static void
-op_queue (CkptManager *self,
-          CkptOp      *op)
+static CkptOp *
+op_get (CkptAsyncResult *result)
 {
-  ckpt_manager_op_started (self);
-  ckpt_queue_push (ckpt_manager_get_queue (self), op_run, op);
+  return ckpt_async_result_get_task_data (result);
 }
+
+/* Queues @result (taking over the reference) on the manager's queue; a
+ * manager that could not be set up fails it at once, through the same
+ * delivery (never from within the _async call). */
+static void
+op_queue (CkptManager     *self,
+          CkptAsyncResult *result)
+{
+  GError *error = NULL;
+
+  ckpt_manager_op_started (self);
+  if (!ckpt_manager_check_ready (self, &error))
+    {
+      ckpt_async_result_return_error (result, error);
+      ckpt_async_result_complete (result);
+      return;
+    }
+  ckpt_queue_push (ckpt_manager_get_queue (self), op_run, result);
+}
+
+/* The checks of a _finish function. */
+#define CHECK_RESULT(result, self, tag, val) \
+  G_STMT_START { \
+    g_return_val_if_fail (CKPT_IS_MANAGER (self), val); \
+    g_return_val_if_fail (ckpt_async_result_is_valid (result, self, tag), val); \
+  } G_STMT_END
 
 /**
  * ckpt_manager_save_async:
@@ -203,7 +224,11 @@ op_queue (CkptManager *self,
  * was; after that point the save completes and reports success.
  *
  * The manager is kept alive until the operation is done: dropping the last
- * reference to it does not cancel a save in flight.
+ * reference to it does not cancel a save in flight. If the caller's main
+ * context is freed before the save is delivered to it, the save still runs
+ * to its end, but no signal is emitted and @callback is not called; the
+ * references the operation held (to the manager, @state and @cancellable)
+ * are released once it is done.
  *
  * Since: 1.0
  */
@@ -215,16 +240,16 @@ ckpt_manager_save_async (CkptManager         *self,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  CkptOp *op;
+  CkptAsyncResult *result;
 
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (state != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
-  op->state = g_variant_ref_sink (state);
-  op->round_num = round_num;
-  op_queue (self, op);
+  result = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
+  op_get (result)->state = g_variant_ref_sink (state);
+  op_get (result)->round_num = round_num;
+  op_queue (self, result);
 }
 
 /**
@@ -245,11 +270,9 @@ ckpt_manager_save_finish (CkptManager   *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ckpt_manager_save_async, FALSE);
+  CHECK_RESULT (result, self, ckpt_manager_save_async, FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ckpt_async_result_propagate_boolean (CKPT_ASYNC_RESULT (result), error);
 }
 
 /**
@@ -276,15 +299,15 @@ ckpt_manager_load_async (CkptManager         *self,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  CkptOp *op;
+  CkptAsyncResult *result;
 
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = op_new (self, OP_LOAD, ckpt_manager_load_async, cancellable, callback, user_data);
-  op->type = type != NULL ? g_variant_type_copy (type) : NULL;
-  op->round_num = round_num;
-  op_queue (self, op);
+  result = op_new (self, OP_LOAD, ckpt_manager_load_async, cancellable, callback, user_data);
+  op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
+  op_get (result)->round_num = round_num;
+  op_queue (self, result);
 }
 
 /**
@@ -304,11 +327,9 @@ ckpt_manager_load_finish (CkptManager   *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ckpt_manager_load_async, NULL);
+  CHECK_RESULT (result, self, ckpt_manager_load_async, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }
 
 /**
@@ -334,15 +355,15 @@ ckpt_manager_load_latest_async (CkptManager         *self,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  CkptOp *op;
+  CkptAsyncResult *result;
 
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = op_new (self, OP_LOAD_LATEST, ckpt_manager_load_latest_async,
+  result = op_new (self, OP_LOAD_LATEST, ckpt_manager_load_latest_async,
                cancellable, callback, user_data);
-  op->type = type != NULL ? g_variant_type_copy (type) : NULL;
-  op_queue (self, op);
+  op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
+  op_queue (self, result);
 }
 
 /**
@@ -366,17 +387,15 @@ ckpt_manager_load_latest_finish (CkptManager   *self,
                                  gint64        *out_round_num,
                                  GError       **error)
 {
-  OpOutputs *outputs;
+  CkptOp *op;
 
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ckpt_manager_load_latest_async, NULL);
+  CHECK_RESULT (result, self, ckpt_manager_load_latest_async, NULL);
 
-  outputs = g_task_get_task_data (G_TASK (result));
+  op = op_get (CKPT_ASYNC_RESULT (result));
   if (out_round_num != NULL)
-    *out_round_num = g_task_had_error (G_TASK (result)) ? -1 : outputs->out_round_num;
+    *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }
 
 /**
@@ -402,16 +421,16 @@ ckpt_manager_load_latest_or_default_async (CkptManager         *self,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data)
 {
-  CkptOp *op;
+  CkptAsyncResult *result;
 
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (default_state != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op = op_new (self, OP_LOAD_LATEST_OR_DEFAULT, ckpt_manager_load_latest_or_default_async,
+  result = op_new (self, OP_LOAD_LATEST_OR_DEFAULT, ckpt_manager_load_latest_or_default_async,
                cancellable, callback, user_data);
-  op->state = g_variant_ref_sink (default_state);
-  op_queue (self, op);
+  op_get (result)->state = g_variant_ref_sink (default_state);
+  op_queue (self, result);
 }
 
 /**
@@ -434,18 +453,15 @@ ckpt_manager_load_latest_or_default_finish (CkptManager   *self,
                                             gint64        *out_round_num,
                                             GError       **error)
 {
-  OpOutputs *outputs;
+  CkptOp *op;
 
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                        ckpt_manager_load_latest_or_default_async, NULL);
+  CHECK_RESULT (result, self, ckpt_manager_load_latest_or_default_async, NULL);
 
-  outputs = g_task_get_task_data (G_TASK (result));
+  op = op_get (CKPT_ASYNC_RESULT (result));
   if (out_round_num != NULL)
-    *out_round_num = g_task_had_error (G_TASK (result)) ? -1 : outputs->out_round_num;
+    *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }
 
 /**
@@ -494,15 +510,68 @@ ckpt_manager_list_rounds_finish (CkptManager   *self,
                                  gsize         *n_rounds,
                                  GError       **error)
 {
-  OpOutputs *outputs;
+  CkptOp *op;
 
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ckpt_manager_list_rounds_async, NULL);
+  CHECK_RESULT (result, self, ckpt_manager_list_rounds_async, NULL);
   g_return_val_if_fail (n_rounds != NULL, NULL);
 
-  outputs = g_task_get_task_data (G_TASK (result));
-  *n_rounds = g_task_had_error (G_TASK (result)) ? 0 : outputs->n_rounds;
+  op = op_get (CKPT_ASYNC_RESULT (result));
+  *n_rounds = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_rounds;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
+}
+
+/**
+ * ckpt_manager_delete_async:
+ * @self: a manager
+ * @round_num: the round, zero or more
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): the function to call when the deletion is done
+ * @user_data: data for @callback
+ *
+ * Deletes the checkpoint of @round_num, like [method@Ckpt.Manager.delete],
+ * in a worker thread, in call order with the other async operations of
+ * @self. Its [signal@Ckpt.Manager::pruned] signal, and then @callback, are
+ * emitted in the thread-default main context of the caller.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_delete_async (CkptManager         *self,
+                           gint64               round_num,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  CkptAsyncResult *result;
+
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  result = op_new (self, OP_DELETE, ckpt_manager_delete_async, cancellable, callback, user_data);
+  op_get (result)->round_num = round_num;
+  op_queue (self, result);
+}
+
+/**
+ * ckpt_manager_delete_finish:
+ * @self: a manager
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Ckpt.Manager.delete_async].
+ *
+ * Returns: %TRUE if the checkpoint was deleted, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_delete_finish (CkptManager   *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  CHECK_RESULT (result, self, ckpt_manager_delete_async, FALSE);
+
+  return ckpt_async_result_propagate_boolean (CKPT_ASYNC_RESULT (result), error);
 }

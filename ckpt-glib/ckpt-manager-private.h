@@ -66,6 +66,16 @@ gint64     *ckpt_manager_list_rounds_internal (CkptManager       *self,
                                                gsize             *n_rounds,
                                                GCancellable      *cancellable,
                                                GError           **error);
+gboolean    ckpt_manager_delete_internal   (CkptManager       *self,
+                                            gint64             round_num,
+                                            CkptEvents        *events,
+                                            GCancellable      *cancellable,
+                                            GError           **error);
+
+/* Whether the manager could be set up at construction (a root, a valid
+ * prefix); else a copy of that error. Every operation checks it first. */
+gboolean    ckpt_manager_check_ready       (CkptManager       *self,
+                                            GError           **error);
 
 /* The serial queue of the manager's async operations. */
 CkptQueue  *ckpt_manager_get_queue         (CkptManager      *self);
@@ -73,6 +83,9 @@ CkptQueue  *ckpt_manager_get_queue         (CkptManager      *self);
  * context of the caller of the operation. */
 void        ckpt_manager_op_started        (CkptManager      *self);
 void        ckpt_manager_op_finished       (CkptManager      *self);
+/* An operation whose caller's context went away before it was delivered:
+ * it stops counting, without a notification (any thread). */
+void        ckpt_manager_op_dropped        (CkptManager      *self);
 
 /* Replaces the manager's storage with one using @flags. Call before any
  * operation is in flight. */

@@ -54,6 +54,13 @@
  * The methods may be called from any thread; signals are emitted in the
  * thread that called the method. See the [thread model](threading.html).
  *
+ * A manager made with g_object_new() (GJS's `new Ckpt.Manager({root: ...})`,
+ * Vala's `Object (root: ...)`) is set up at construction and works without
+ * [method@Gio.Initable.init]. A missing [property@Ckpt.Manager:root] or an
+ * invalid [property@Ckpt.Manager:prefix] is then reported by
+ * [method@Gio.Initable.init] and by every operation, as a
+ * %CKPT_ERROR_INVALID_ARGUMENT error.
+ *
  * Since: 1.0
  */
 
@@ -68,7 +75,8 @@ struct _CkptManager
   int          durable;      /* atomic */
   int          verify;       /* atomic */
 
-  CkptStorage *storage;
+  CkptStorage *storage;      /* NULL when construction failed */
+  GError      *construct_error;
   CkptQueue   *queue;        /* async operations, in call order */
   int          n_in_flight;  /* atomic: async operations not yet finished */
 };
@@ -231,27 +239,41 @@ validate_prefix (const char  *prefix,
   return TRUE;
 }
 
+/* Setup happens here, not in GInitable.init(), so that a manager made with
+ * g_object_new() (as GJS's `new Ckpt.Manager({...})` and Vala's
+ * `Object (...)` do) works without init(). What is wrong is kept and
+ * reported by init() and by every operation. */
+static void
+ckpt_manager_constructed (GObject *object)
+{
+  CkptManager *self = CKPT_MANAGER (object);
+
+  G_OBJECT_CLASS (ckpt_manager_parent_class)->constructed (object);
+
+  if (self->root == NULL)
+    g_set_error_literal (&self->construct_error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
+                         "A checkpoint manager needs a root directory");
+  else if (validate_prefix (self->prefix, &self->construct_error))
+    self->storage = ckpt_storage_new (self->root, self->prefix, CKPT_STORAGE_FLAGS_NONE);
+}
+
+gboolean
+ckpt_manager_check_ready (CkptManager  *self,
+                          GError      **error)
+{
+  if (self->construct_error == NULL)
+    return TRUE;
+  if (error != NULL)
+    *error = g_error_copy (self->construct_error);
+  return FALSE;
+}
+
 static gboolean
 ckpt_manager_initable_init (GInitable     *initable,
                             GCancellable  *cancellable,
                             GError       **error)
 {
-  CkptManager *self = CKPT_MANAGER (initable);
-
-  if (self->storage != NULL)
-    return TRUE;
-
-  if (self->root == NULL)
-    {
-      g_set_error_literal (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT,
-                           "A checkpoint manager needs a root directory");
-      return FALSE;
-    }
-  if (!validate_prefix (self->prefix, error))
-    return FALSE;
-
-  self->storage = ckpt_storage_new (self->root, self->prefix, CKPT_STORAGE_FLAGS_NONE);
-  return TRUE;
+  return ckpt_manager_check_ready (CKPT_MANAGER (initable), error);
 }
 
 static void
@@ -266,6 +288,7 @@ ckpt_manager_finalize (GObject *object)
   CkptManager *self = CKPT_MANAGER (object);
 
   g_clear_pointer (&self->storage, ckpt_storage_free);
+  g_clear_error (&self->construct_error);
   g_clear_pointer (&self->queue, ckpt_queue_unref);
   g_clear_object (&self->root);
   g_clear_pointer (&self->prefix, g_free);
@@ -354,6 +377,7 @@ ckpt_manager_class_init (CkptManagerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->constructed = ckpt_manager_constructed;
   object_class->finalize = ckpt_manager_finalize;
   object_class->get_property = ckpt_manager_get_property;
   object_class->set_property = ckpt_manager_set_property;
@@ -535,8 +559,9 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * @round_num: the round that was deleted
    * @file: the file that was deleted
    *
-   * Emitted for each checkpoint that retention deleted (after a save, or
-   * in [method@Ckpt.Manager.prune]), in ascending order of rounds.
+   * Emitted for each checkpoint deleted by retention (after a save, or by
+   * [method@Ckpt.Manager.prune]), in ascending order of rounds, or by
+   * [method@Ckpt.Manager.delete].
    *
    * Since: 1.0
    */
@@ -679,7 +704,8 @@ ckpt_manager_new_for_path (const char  *path,
  *
  * Gets the directory of the checkpoints.
  *
- * Returns: (transfer none): the root directory
+ * Returns: (transfer none) (nullable): the root directory, or %NULL for a
+ *   manager made with g_object_new() without one
  *
  * Since: 1.0
  */
@@ -933,6 +959,12 @@ ckpt_manager_op_finished (CkptManager *self)
 }
 
 void
+ckpt_manager_op_dropped (CkptManager *self)
+{
+  g_atomic_int_add (&self->n_in_flight, -1);
+}
+
+void
 ckpt_manager_get_params (CkptManager    *self,
                               CkptParams *out_params)
 {
@@ -960,7 +992,12 @@ ckpt_manager_set_storage_flags (CkptManager      *self,
  *
  * Gets the file that holds, or would hold, the checkpoint of @round_num.
  *
- * Returns: (transfer full): the file `<root>/<prefix><round_num>`
+ * A manager made with g_object_new() without a root, or with an invalid
+ * prefix, has no checkpoint files: this returns %NULL then (see
+ * [method@Gio.Initable.init] for why).
+ *
+ * Returns: (transfer full) (nullable): the file `<root>/<prefix><round_num>`,
+ *   or %NULL if the manager could not be set up
  *
  * Since: 1.0
  */
@@ -972,6 +1009,9 @@ ckpt_manager_get_file (CkptManager *self,
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
   g_return_val_if_fail (round_num >= 0, NULL);
+
+  if (self->storage == NULL)
+    return NULL;
 
   name = ckpt_storage_build_name (self->prefix, round_num);
   return g_file_get_child (self->root, name);
@@ -1230,6 +1270,54 @@ check_not_superseded (CkptManager       *self,
   return FALSE;
 }
 
+/* A save of @round_num failed with CKPT_ERROR_EXISTS (in @error): say
+ * whether the file in the way is the round, intact, or a damaged file that
+ * only deleting it gets past. The code stays CKPT_ERROR_EXISTS. */
+static void
+explain_exists (CkptManager   *self,
+                gint64         round_num,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) damage = NULL;
+  g_autofree char *where = describe_file (self, round_num);
+
+  gboolean shared = FALSE;
+
+  bytes = ckpt_storage_read_full (self->storage, round_num, CKPT_STORAGE_READ_PREFAULT,
+                                  &shared, cancellable, &damage);
+  if (bytes != NULL)
+    value = ckpt_format_decode (bytes, round_num, NULL,
+                                shared ? CKPT_FORMAT_DECODE_SHARED : CKPT_FORMAT_DECODE_NONE,
+                                NULL, &damage);
+
+  if (value != NULL)
+    {
+      g_clear_error (error);
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS,
+                   "Round %" G_GINT64_FORMAT " is already saved (‘%s’): "
+                   "a checkpoint is never replaced", round_num, where);
+    }
+  else if (g_error_matches (damage, CKPT_ERROR, CKPT_ERROR_CORRUPT))
+    {
+      g_autofree char *dir = describe_root (self);
+      g_autofree char *prefix_option = NULL;
+
+      if (g_strcmp0 (self->prefix, CKPT_MANAGER_DEFAULT_PREFIX) != 0)
+        prefix_option = g_strdup_printf ("--prefix=%s ", self->prefix);
+      g_clear_error (error);
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS,
+                   "Checkpoint ‘%s’ already exists and is damaged (%s): delete it with "
+                   "ckpt_manager_delete() or `ckpt delete %s%s %" G_GINT64_FORMAT "`",
+                   where, damage->message, prefix_option != NULL ? prefix_option : "",
+                   dir, round_num);
+    }
+  /* Else (unreadable, not a regular file, cancelled): the storage's
+   * message stands. */
+}
+
 gboolean
 ckpt_manager_save_internal (CkptManager          *self,
                             GVariant             *state,
@@ -1242,7 +1330,6 @@ ckpt_manager_save_internal (CkptManager          *self,
   g_autoptr(GBytes) header = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(CkptStorageTxn) txn = NULL;
-  g_autoptr(GError) prune_error = NULL;
 
   if (!check_round (round_num, error))
     return FALSE;
@@ -1266,7 +1353,11 @@ ckpt_manager_save_internal (CkptManager          *self,
   if (!ckpt_storage_txn_commit_full (txn, round_num, header, payload,
                                      CKPT_STORAGE_COMMIT_SEAL, params->durable,
                                      cancellable, error))
-    return FALSE;
+    {
+      if (error != NULL && g_error_matches (*error, CKPT_ERROR, CKPT_ERROR_EXISTS))
+        explain_exists (self, round_num, cancellable, error);
+      return FALSE;
+    }
 
   ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);
 
@@ -1487,7 +1578,9 @@ ckpt_manager_list_rounds_internal (CkptManager   *self,
  *
  * The checkpoint is written to a hidden file, flushed, and linked under its
  * name, which never replaces a file: if the round exists the save fails
- * with %CKPT_ERROR_EXISTS and changes nothing. With
+ * with %CKPT_ERROR_EXISTS and changes nothing; the message then says
+ * whether the existing file is that round, intact, or a damaged file (which
+ * [method@Ckpt.Manager.delete] removes). With
  * [property@Ckpt.Manager:durable] set, the file and the directory are
  * flushed before this returns. Writers to one directory, in this process or
  * others, are serialized by a lock on the directory that leaves no file
@@ -1529,10 +1622,12 @@ ckpt_manager_save (CkptManager   *self,
   gboolean ret;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
-  g_return_val_if_fail (self->storage != NULL, FALSE);
   g_return_val_if_fail (state != NULL, FALSE);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return FALSE;
 
   sunk = g_variant_ref_sink (state);
   events = ckpt_events_new ();
@@ -1587,9 +1682,11 @@ ckpt_manager_load (CkptManager         *self,
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   events = ckpt_events_new ();
   ckpt_manager_get_params (self, &params);
@@ -1635,9 +1732,11 @@ ckpt_manager_load_latest (CkptManager         *self,
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   events = ckpt_events_new ();
   ckpt_manager_get_params (self, &params);
@@ -1686,10 +1785,12 @@ ckpt_manager_load_latest_or_default (CkptManager   *self,
   GVariant *value;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (default_state != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   sunk = g_variant_ref_sink (default_state);
   events = ckpt_events_new ();
@@ -1722,9 +1823,11 @@ ckpt_manager_list_rounds (CkptManager  *self,
                           GError      **error)
 {
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (n_rounds != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   return ckpt_manager_list_rounds_internal (self, n_rounds, NULL, error);
 }
@@ -1760,9 +1863,11 @@ ckpt_manager_query_info (CkptManager   *self,
   g_autoptr(GError) local_error = NULL;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   if (!check_round (round_num, error))
     return NULL;
@@ -1791,6 +1896,135 @@ ckpt_manager_query_info (CkptManager   *self,
     }
 
   return ckpt_info_new_take (&header, g_bytes_get_size (bytes), verify);
+}
+
+static gboolean
+rounds_contain (const gint64 *rounds,
+                gsize         n_rounds,
+                gint64        round_num)
+{
+  gsize lo = 0, hi = n_rounds;
+
+  while (lo < hi)
+    {
+      gsize mid = lo + (hi - lo) / 2;
+
+      if (rounds[mid] == round_num)
+        return TRUE;
+      if (rounds[mid] < round_num)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return FALSE;
+}
+
+static gboolean
+set_not_found (CkptManager  *self,
+               gint64        round_num,
+               GError      **error)
+{
+  g_autofree char *where = describe_file (self, round_num);
+
+  g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
+               "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
+  return FALSE;
+}
+
+gboolean
+ckpt_manager_delete_internal (CkptManager   *self,
+                              gint64         round_num,
+                              CkptEvents    *events,
+                              GCancellable  *cancellable,
+                              GError       **error)
+{
+  g_autoptr(CkptStorageTxn) txn = NULL;
+  const gint64 *rounds;
+  gsize n_rounds = 0;
+
+  if (!check_round (round_num, error))
+    return FALSE;
+
+  /* Not even in a listing without the lock: nothing to delete, and a
+   * missing root is not created. */
+  {
+    g_autofree gint64 *present = NULL;
+    gsize n_present = 0;
+
+    present = ckpt_storage_list (self->storage, &n_present, cancellable, error);
+    if (present == NULL)
+      return FALSE;
+    if (!rounds_contain (present, n_present, round_num))
+      return set_not_found (self, round_num, error);
+  }
+
+  txn = ckpt_storage_begin (self->storage, cancellable, error);
+  if (txn == NULL)
+    return FALSE;
+
+  /* Under the lock, from the listing (up to date with everybody's changes,
+   * see ckpt-storage-local.c). */
+  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
+  if (rounds == NULL)
+    return FALSE;
+  if (!rounds_contain (rounds, n_rounds, round_num))
+    return set_not_found (self, round_num, error);
+  rounds = NULL;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
+  if (!ckpt_storage_txn_remove (txn, round_num, error))
+    return FALSE;
+
+  ckpt_events_add (events, signals[SIGNAL_PRUNED], round_num, NULL);
+  return TRUE;
+}
+
+/**
+ * ckpt_manager_delete:
+ * @self: a manager
+ * @round_num: the round, zero or more
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Deletes the checkpoint of @round_num, whatever its contents: this is the
+ * way out when a damaged checkpoint is in the way of a save of its round
+ * (see “Recovering from a damaged checkpoint” in the
+ * [overview](overview.html)).
+ * The file is not read.
+ *
+ * It runs under the writer lock that saves and retention take, and fails
+ * with %CKPT_ERROR_NOT_FOUND if there is no checkpoint of @round_num (a
+ * missing root is not created). On success [signal@Ckpt.Manager::pruned]
+ * is emitted for @round_num. The deletion is not flushed to stable storage
+ * on its own (the next durable save flushes the directory); after a crash
+ * the file may be back, and can be deleted again.
+ *
+ * Returns: %TRUE if the checkpoint was deleted, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_delete (CkptManager   *self,
+                     gint64         round_num,
+                     GCancellable  *cancellable,
+                     GError       **error)
+{
+  g_autoptr(CkptEvents) events = NULL;
+  gboolean ret;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return FALSE;
+
+  events = ckpt_events_new ();
+  ret = ckpt_manager_delete_internal (self, round_num, events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return ret;
 }
 
 /**
@@ -1833,10 +2067,12 @@ ckpt_manager_prune (CkptManager   *self,
   gboolean ok;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (self->storage != NULL, NULL);
   g_return_val_if_fail (n_pruned != NULL, NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
 
   *n_pruned = 0;
   ckpt_manager_get_params (self, &params);

@@ -118,6 +118,11 @@ CkptInfo    *ckpt_manager_query_info              (CkptManager        *self,
                                                    GCancellable       *cancellable,
                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_delete                  (CkptManager        *self,
+                                                   gint64              round_num,
+                                                   GCancellable       *cancellable,
+                                                   GError            **error);
+CKPT_AVAILABLE_IN_1_0
 gint64      *ckpt_manager_prune                   (CkptManager        *self,
                                                    gboolean            dry_run,
                                                    gsize              *n_pruned,
@@ -178,5 +183,15 @@ gint64      *ckpt_manager_list_rounds_finish      (CkptManager         *self,
                                                    GAsyncResult        *result,
                                                    gsize               *n_rounds,
                                                    GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_delete_async            (CkptManager         *self,
+                                                   gint64               round_num,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_delete_finish           (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
 
 G_END_DECLS

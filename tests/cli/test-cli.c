@@ -440,7 +440,7 @@ list_rounds (const char *dir,
 
 /* Help and usage */
 
-static const char *command_names[] = { "list", "show", "verify", "prune", "diff" };
+static const char *command_names[] = { "list", "show", "verify", "prune", "delete", "diff" };
 
 static void
 test_help (Fixture       *fixture,
@@ -1493,6 +1493,78 @@ test_later_version (Fixture       *fixture,
   g_assert_cmpstr (run.out, ==, "");
 }
 
+/* delete */
+
+static void
+test_delete (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  const gint64 after_delete[] = { 0, 1, 3, 4 };
+  const gint64 prefixed_after[] = { 0, 2 };
+  g_auto(Run) run = { 0, };
+  g_autoptr(CkptManager) manager = make_manager (fixture->damaged, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_strdup_printf ("Deleted round 2 (%s/ckpt_2)\n", fixture->damaged);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  /* The program's way into the dead end: the damaged round is in the way,
+   * and the message says how to get past it, with this command. */
+  g_assert_false (ckpt_manager_save (manager, make_state (2), 2, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS);
+  g_assert_nonnull (strstr (error->message, "`ckpt delete "));
+  g_clear_error (&error);
+
+  run_ckpt (&run, "delete", fixture->damaged, "2", NULL);
+  assert_success (&run);
+  g_assert_cmpstr (run.out, ==, line);
+  assert_rounds (fixture->damaged, after_delete, G_N_ELEMENTS (after_delete));
+  run_clear (&run);
+  save (manager, make_state (2), 2);
+
+  /* Not there (any more): status 1, nothing changed. */
+  before = snapshot_files (fixture->tmpdir);
+  run_ckpt (&run, "delete", fixture->good, "7", NULL);
+  assert_error (&run, 1, "No checkpoint of round 7");
+  run_clear (&run);
+  run_ckpt (&run, "delete", fixture->missing, "0", NULL);
+  assert_error (&run, 1, "No such directory");
+  g_assert_false (g_file_test (fixture->missing, G_FILE_TEST_EXISTS));
+  run_clear (&run);
+  run_ckpt (&run, "delete", fixture->prefixed, "1", NULL);
+  assert_error (&run, 1, "No checkpoint of round 1");
+  run_clear (&run);
+
+  /* Usage errors. */
+  run_ckpt (&run, "delete", fixture->good, NULL);
+  assert_error (&run, 2, NULL);
+  run_clear (&run);
+  run_ckpt (&run, "delete", fixture->good, "latest", NULL);
+  assert_error (&run, 2, "Invalid round");
+  run_clear (&run);
+  run_ckpt (&run, "delete", fixture->good, "x1", NULL);
+  assert_error (&run, 2, "Invalid round");
+  run_clear (&run);
+  run_ckpt (&run, "delete", fixture->good, "1", "2", NULL);
+  assert_error (&run, 2, NULL);
+  run_clear (&run);
+  after = snapshot_files (fixture->tmpdir);
+  assert_unchanged (before, after);
+
+  /* The prefix is honoured. */
+  run_ckpt (&run, "delete", "--prefix", "model-", fixture->prefixed, "1", NULL);
+  assert_success (&run);
+  {
+    g_autofree gint64 *rounds = NULL;
+    gsize n_rounds, i;
+
+    rounds = list_rounds (fixture->prefixed, "model-", &n_rounds);
+    g_assert_cmpuint (n_rounds, ==, G_N_ELEMENTS (prefixed_after));
+    for (i = 0; i < n_rounds; i++)
+      g_assert_cmpint (rounds[i], ==, prefixed_after[i]);
+  }
+}
+
 /* diff */
 
 static void
@@ -1662,6 +1734,7 @@ main (int    argc,
   ADD ("/ckpt/cli/prune/dry-run", test_prune_dry_run);
   ADD ("/ckpt/cli/prune", test_prune);
   ADD ("/ckpt/cli/prune/keep-first-default", test_prune_keep_first_default);
+  ADD ("/ckpt/cli/delete", test_delete);
   ADD ("/ckpt/cli/diff", test_diff);
   ADD ("/ckpt/cli/later-version", test_later_version);
   ADD ("/ckpt/cli/read-only", test_read_only);

@@ -169,7 +169,7 @@ function wrap(owner, name, symbol) {
 }
 
 for (const name of Object.getOwnPropertyNames(Ckpt.Manager.prototype)) {
-    if (/^(get|set)_|^save|^load|^list_rounds|^query_info|^prune/.test(name))
+    if (/^(get|set)_|^save|^load|^list_rounds|^query_info|^prune|^delete/.test(name))
         wrap(Ckpt.Manager.prototype, name, `ckpt_manager_${name}`);
 }
 for (const name of Object.getOwnPropertyNames(Ckpt.Info.prototype)) {
@@ -183,7 +183,7 @@ wrap(Ckpt.Error, 'quark', 'ckpt_error_quark');
 
 // The async pairs as promises. The finish functions with an (out) argument
 // resolve to [value, out]; the others to their return value.
-for (const op of ['save', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds'])
+for (const op of ['save', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds', 'delete'])
     Gio._promisify(Ckpt.Manager.prototype, `${op}_async`, `${op}_finish`);
 
 // The symbols of the namespace, from the GIR next to the typelib.
@@ -724,6 +724,52 @@ test('query_info reads the header; prune applies retention now', async () => {
     assertEqual(mgr.prune(false, null), [2, 3], 'prune');
     assertEqual(pruned, [2, 3], 'pruned signals');
     assertEqual(listDir(dir), ['ckpt_1', 'ckpt_4'], 'listing');
+});
+
+test('new Ckpt.Manager({root}) without init() works, sync and async; a bad prefix is an error', async () => {
+    const dir = makeTmpDir();
+    const mgr = new Ckpt.Manager({root: Gio.File.new_for_path(dir), keep_total: 0, durable: false});
+    assertEqual(mgr.durable_storage, true, 'durable-storage');
+    assertEqual(await mgr.save_async(xd(1), 1, null), true, 'save_async');
+    const [v, r] = await mgr.load_latest_async(null, null);
+    assertEqual([v.deepUnpack(), r], [[1, 0.5], 1], 'load_latest_async');
+    assertEqual(mgr.save(xd(2), 2, null), true, 'save');
+    assertEqual(listDir(dir), ['ckpt_1', 'ckpt_2'], 'listing');
+
+    const bad = new Ckpt.Manager({root: Gio.File.new_for_path(dir), prefix: 'a/b'});
+    assertEqual(bad.get_file(1), null, 'get_file of a bad manager');
+    await assertThrows(() => bad.save(xd(3), 3, null), Ckpt.Error, Ckpt.Error.INVALID_ARGUMENT, 'save');
+    await assertThrows(() => bad.save_async(xd(3), 3, null), Ckpt.Error, Ckpt.Error.INVALID_ARGUMENT,
+        'save_async');
+    await assertThrows(() => bad.load_latest_async(null, null), Ckpt.Error, Ckpt.Error.INVALID_ARGUMENT,
+        'load_latest_async');
+    await assertThrows(() => bad.delete_async(1, null), Ckpt.Error, Ckpt.Error.INVALID_ARGUMENT,
+        'delete_async');
+    assertEqual(listDir(dir), ['ckpt_1', 'ckpt_2'], 'nothing written');
+});
+
+test('recovery: a damaged newest round is deleted with delete() or delete_async()', async () => {
+    const dir = makeTmpDir();
+    const mgr = Ckpt.Manager.new_for_path(dir, null, 0, true);
+    mgr.durable = false;
+    const log = recordSignals(mgr);
+    for (let r = 0; r <= 2; r++)
+        mgr.save(xd(r), r, null);
+    damage(mgr.get_file(2));
+    const [, round] = mgr.load_latest_or_default(xd(0), null);
+    assertEqual(round, 1, 'falls back to round 1');
+    const e = await assertThrows(() => mgr.save(xd(2), 2, null), Ckpt.Error, Ckpt.Error.EXISTS, 'save 2');
+    assert(e.message.includes('is damaged') && e.message.includes('ckpt delete'), e.message);
+    assertEqual(mgr.delete(2, null), true, 'delete');
+    assertEqual(log.pruned, [2], 'pruned signal');
+    assertEqual(mgr.save(xd(2), 2, null), true, 'save past it');
+
+    damage(mgr.get_file(2));
+    assertEqual(await mgr.delete_async(2, null), true, 'delete_async');
+    assertEqual(log.pruned, [2, 2], 'pruned signal (async)');
+    await assertThrows(() => mgr.delete_async(2, null), Ckpt.Error, Ckpt.Error.NOT_FOUND, 'delete_async again');
+    await assertThrows(() => mgr.delete(2, null), Ckpt.Error, Ckpt.Error.NOT_FOUND, 'delete again');
+    assertEqual(listDir(dir), ['ckpt_0', 'ckpt_1'], 'listing');
 });
 
 test('error quark and constants', () => {

@@ -712,6 +712,84 @@ class PlainGObjectApiTests(ManagerTestCase):
         mgr.save(1, 1)
         self.assertEqual(mgr.load(1), 1)
 
+    def test_gobject_new_without_init(self):
+        # The base class's constructor, as without the override: no init().
+        from gi.module import get_introspection_module
+        base = get_introspection_module('Ckpt').Manager
+        mgr = GObject.new(base, root=Gio.File.new_for_path(self.root), durable=False)
+        self.assertTrue(mgr.props.durable_storage)
+        self.assertTrue(base.save(mgr, GLib.Variant('x', 5), 1, None))
+        self.assertEqual(list(base.list_rounds(mgr)), [1])
+        bad = GObject.new(base, root=Gio.File.new_for_path(self.root), prefix='a/b')
+        self.assertIsNone(bad.get_file(1))
+        with self.assertRaises(GLib.Error) as cm:
+            base.save(bad, GLib.Variant('x', 5), 2, None)
+        self.assertCkptError(cm, Ckpt.Error.INVALID_ARGUMENT)
+        with self.assertRaises(GLib.Error) as cm:
+            bad.init(None)
+        self.assertCkptError(cm, Ckpt.Error.INVALID_ARGUMENT)
+
+        loop = GLib.MainLoop()
+        results = []
+
+        def on_done(source, result):
+            try:
+                source.save_finish(result)
+            except GLib.Error as e:
+                results.append(e)
+            loop.quit()
+
+        base.save_async(bad, GLib.Variant('x', 5), 2, None, on_done)
+        loop.run()
+        self.assertTrue(results[0].matches(Ckpt.error_quark(), Ckpt.Error.INVALID_ARGUMENT))
+        self.assertEqual(self.listing(), ['ckpt_1'])
+
+
+class RecoveryTests(ManagerTestCase):
+    """A damaged newest checkpoint: fall back, then delete it or save past it."""
+
+    def test_delete_damaged(self):
+        mgr = self.manager(keep_total=0)
+        pruned = []
+        mgr.connect('pruned', lambda m, r, f: pruned.append(r))
+        for r in range(3):
+            mgr.save(r, r)
+        self.flip_byte(2, offset=-1 + os.path.getsize(os.path.join(self.root, 'ckpt_2')))
+        value, round_num = mgr.load_latest_or_default(0)
+        self.assertEqual((value, round_num), (1, 1))
+        with self.assertRaises(GLib.Error) as cm:
+            mgr.save(2, 2)
+        self.assertCkptError(cm, Ckpt.Error.EXISTS)
+        self.assertIn('is damaged', cm.exception.message)
+        self.assertTrue(mgr.delete(2, None))
+        self.assertEqual(pruned, [2])
+        mgr.save(2, 2)
+        self.assertEqual(mgr.load_latest(), (2, 2))
+        with self.assertRaises(GLib.Error) as cm:
+            mgr.delete(7, None)
+        self.assertCkptError(cm, Ckpt.Error.NOT_FOUND)
+
+    def test_delete_async(self):
+        mgr = self.manager(keep_total=0)
+        mgr.save(1, 1)
+        loop = GLib.MainLoop()
+        results = []
+
+        def on_done(source, result):
+            try:
+                results.append(source.delete_finish(result))
+            except GLib.Error as e:
+                results.append(e)
+            if len(results) == 2:
+                loop.quit()
+
+        mgr.delete_async(1, None, on_done)
+        mgr.delete_async(1, None, on_done)
+        loop.run()
+        self.assertIs(results[0], True)
+        self.assertTrue(results[1].matches(Ckpt.error_quark(), Ckpt.Error.NOT_FOUND))
+        self.assertEqual(self.listing(), [])
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -640,6 +640,47 @@ test_exists (Fixture       *f,
   g_string_free (rec.log, TRUE);
 }
 
+/* The way past a damaged round on a GVfs root: the save's EXISTS message
+ * names the damage, ckpt_manager_delete() removes it (emitting pruned), and
+ * the round saves again. */
+static void
+test_delete_damaged (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(CkptManager) mgr = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  Recorder rec;
+
+  if (!have_root (f))
+    return;
+  mgr = new_manager (f, 0, TRUE);
+  save_ok (mgr, f->backend->name, 1);
+  save_ok (mgr, f->backend->name, 2);
+  file = ckpt_manager_get_file (mgr, 2);
+  damage_remote (file);
+  recorder_connect (&rec, mgr);
+
+  g_assert_false (ckpt_manager_save (mgr, make_state ("again", 2, STATE_SIZE), 2, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_EXISTS);
+  g_assert_nonnull (strstr (error->message, "is damaged ("));
+  g_clear_error (&error);
+
+  g_assert_true (ckpt_manager_delete (mgr, 2, NULL, &error));
+  g_assert_no_error (error);
+  recorder_check (&rec, "pruned 2");
+  assert_remote_names (f, "ckpt_1");
+
+  g_assert_false (ckpt_manager_delete (mgr, 2, NULL, &error));
+  g_assert_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  save_ok (mgr, f->backend->name, 2);
+  load_ok (mgr, f->backend->name, 2);
+  assert_remote_names (f, "ckpt_1 ckpt_2");
+  g_string_free (rec.log, TRUE);
+}
+
 /* Many saves through one mount, pruning as they go: a back end must not run
  * out of anything (connections, handles) along the way. */
 static void
@@ -1430,6 +1471,7 @@ main (int   argc,
       ADD ("latest-or-default", test_latest_or_default);
       ADD ("retention", test_retention);
       ADD ("exists", test_exists);
+      ADD ("delete-damaged", test_delete_damaged);
       ADD ("async", test_async);
       ADD ("many-saves", test_many_saves);
       ADD ("writers", test_writers);

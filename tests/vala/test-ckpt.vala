@@ -514,6 +514,63 @@ async void case_async_overlapping () throws GLib.Error {
     check (listing (dir) == "ckpt_1 ckpt_5 ckpt_6", "listing: " + listing (dir));
 }
 
+/* Object (root: ...), no init (): works; a bad prefix is an error. */
+async void case_object_new () throws GLib.Error {
+    var dir = make_tmp_dir ();
+    Ckpt.Manager m = Object.new (typeof (Ckpt.Manager), "root", File.new_for_path (dir),
+                                 "keep-total", 0, "durable", false) as Ckpt.Manager;
+    check (m.durable_storage, "durable-storage");
+    check (yield m.save_async (xd (1), 1, null), "save_async");
+    int64 round_num;
+    var latest = yield m.load_latest_async (null, null, out round_num);
+    check (round_num == 1 && latest != null && latest.equal (xd (1)), "load_latest_async");
+
+    var bad = (Ckpt.Manager) Object.new (typeof (Ckpt.Manager), "root", File.new_for_path (dir),
+                                         "prefix", ".hidden");
+    check (bad.get_file (1) == null, "get_file of a bad manager");
+    try {
+        yield bad.save_async (xd (2), 2, null);
+        check (false, "save_async with a bad prefix succeeded");
+    } catch (Ckpt.Error.INVALID_ARGUMENT e) {
+    }
+    try {
+        bad.init (null);
+        check (false, "init with a bad prefix succeeded");
+    } catch (Ckpt.Error.INVALID_ARGUMENT e) {
+    }
+    check (listing (dir) == "ckpt_1", "listing: " + listing (dir));
+}
+
+/* A damaged newest round: fall back, then delete it. */
+async void case_recovery () throws GLib.Error {
+    var dir = make_tmp_dir ();
+    var m = new Ckpt.Manager.for_path (dir, null, 0, true);
+    m.durable = false;
+    var log = new SignalLog (m);
+    for (int64 r = 0; r <= 2; r++)
+        m.save (xd (r), r);
+    damage (m.get_file (2));
+    int64 round_num;
+    m.load_latest_or_default (xd (0), out round_num);
+    check (round_num == 1, "falls back to round 1");
+    try {
+        m.save (xd (2), 2);
+        check (false, "save over a damaged round succeeded");
+    } catch (Ckpt.Error.EXISTS e) {
+        check ("is damaged" in e.message, "message: " + e.message);
+    }
+    check (m.delete (2), "delete");
+    check_rounds (log.pruned, { 2 }, "pruned");
+    m.save (xd (2), 2);
+    check (yield m.delete_async (2, null), "delete_async");
+    try {
+        yield m.delete_async (2, null);
+        check (false, "delete_async of a missing round succeeded");
+    } catch (Ckpt.Error.NOT_FOUND e) {
+    }
+    check (listing (dir) == "ckpt_0 ckpt_1", "listing: " + listing (dir));
+}
+
 async void case_async_errors () throws GLib.Error {
     var dir = make_tmp_dir ();
     var m = new Ckpt.Manager.for_path (dir, null, 3, true);
@@ -658,6 +715,14 @@ async void run_cases () {
 
     begin_case ("async: errors and cancellation");
     try { yield case_async_errors (); } catch (GLib.Error e) { unexpected (e, "async errors"); }
+    end_case ();
+
+    begin_case ("Object (root: ...) without init (), and a bad prefix");
+    try { yield case_object_new (); } catch (GLib.Error e) { unexpected (e, "object new"); }
+    end_case ();
+
+    begin_case ("recovery: delete and delete_async a damaged round");
+    try { yield case_recovery (); } catch (GLib.Error e) { unexpected (e, "recovery"); }
     end_case ();
 
     begin_case ("async: busy notifications");

@@ -35,6 +35,7 @@ int       ckpt_tool_command_list   (int argc, char **argv);
 int       ckpt_tool_command_show   (int argc, char **argv);
 int       ckpt_tool_command_verify (int argc, char **argv);
 int       ckpt_tool_command_prune  (int argc, char **argv);
+int       ckpt_tool_command_delete (int argc, char **argv);
 int       ckpt_tool_command_diff   (int argc, char **argv);
 
 const CkptToolCommand *ckpt_tool_find_command (const char *name);
