@@ -1240,7 +1240,8 @@ test_prune_dry_run (Fixture       *fixture,
   /* Damaged checkpoints take no kept place: the newest intact one (1) is
    * kept, and the damaged newer ones are left alone. */
   run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "1", "-F", "--dry-run", NULL);
-  assert_success (&run);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.err, "keeping a damaged checkpoint"));
   g_assert_true (has_line (run.out, "Would delete 1 of 5 checkpoints"));
   run_clear (&run);
 
@@ -1284,7 +1285,14 @@ test_prune (Fixture       *fixture,
    * damaged, keep-total 2 keeps the two intact ones (0 and 1), and leaves
    * the damaged ones alone; other files stay. */
   run_ckpt (&run, "prune", fixture->damaged, "--keep-total", "2", "--no-keep-first", NULL);
-  assert_success (&run);
+  g_assert_cmpint (run.status, ==, 0);
+  for (i = 2; i <= 4; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("ckpt_%u’ is damaged", i);
+
+      g_assert_nonnull (strstr (run.err, name));
+    }
+  g_assert_nonnull (strstr (run.err, "ckpt: warning: keeping a damaged checkpoint"));
   assert_rounds (fixture->damaged, kept_damaged, G_N_ELEMENTS (kept_damaged));
   g_assert_true (g_file_test (stray, G_FILE_TEST_IS_REGULAR));
   run_clear (&run);

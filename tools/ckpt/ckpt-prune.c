@@ -16,6 +16,27 @@ on_pruned (CkptManager *manager,
   g_print ("deleted round %" G_GINT64_FORMAT " (%s)\n", round_num, where);
 }
 
+/* Damaged checkpoints among the newest are kept, not counted: say which. */
+static void
+on_corrupt (CkptManager *manager,
+            gint64       round_num,
+            GFile       *file,
+            GError      *error,
+            gpointer     user_data)
+{
+  ckpt_tool_warn ("keeping a damaged checkpoint (it does not count as kept): %s", error->message);
+}
+
+static void
+on_prune_failed (CkptManager *manager,
+                 gint64       round_num,
+                 GFile       *file,
+                 GError      *error,
+                 gpointer     user_data)
+{
+  ckpt_tool_warn ("cannot delete round %" G_GINT64_FORMAT ": %s", round_num, error->message);
+}
+
 int
 ckpt_tool_command_prune (int    argc,
                          char **argv)
@@ -51,8 +72,10 @@ ckpt_tool_command_prune (int    argc,
     "Deletes the old checkpoints of DIR, keeping the first one and the newest\n"
     "(N in all), as a program saving with keep-total N and keep-first (the\n"
     "library's default) would; with --no-keep-first, the newest N only. The\n"
-    "newest checkpoint is never deleted. Damaged checkpoints count like the\n"
-    "others. Prints one line per deleted round.");
+    "newest checkpoint is never deleted. Only checkpoints that verify count:\n"
+    "damaged ones among the newest are kept (and reported on standard error),\n"
+    "and as many older intact ones with them. Prints one line per deleted\n"
+    "round.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!ckpt_tool_parse_options (context, "prune", &argc, &argv, 1, 1, &args, &status))
     return status;
@@ -76,6 +99,8 @@ ckpt_tool_command_prune (int    argc,
   /* Deletions are printed as they are reported, so that a failure half-way
    * still tells which rounds are gone. */
   g_signal_connect (manager, "pruned", G_CALLBACK (on_pruned), NULL);
+  g_signal_connect (manager, "corrupt", G_CALLBACK (on_corrupt), NULL);
+  g_signal_connect (manager, "prune-failed", G_CALLBACK (on_prune_failed), NULL);
   pruned = ckpt_manager_prune (manager, dry_run, &n_pruned, NULL, &error);
   if (pruned == NULL)
     return ckpt_tool_fail ("%s", error->message);
