@@ -4,7 +4,8 @@
  * listing items:
  *
  *  1. a save that retention would delete at once is refused
- *     (CKPT_ERROR_SUPERSEDED) before anything is written;
+ *     (CKPT_ERROR_SUPERSEDED) before anything is written, and
+ *     load_latest_or_default then returns the newer checkpoint;
  *  3. a long-lived manager sees every change made by anyone else by its
  *     next call, also one made during its own save, and leaves the
  *     directory's times alone;
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +245,82 @@ test_superseded (Fixture       *f,
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_SUPERSEDED);
   g_clear_error (&error);
   assert_log (f, "");
+}
+
+/* load_latest_or_default finds no checkpoint, and by the time it saves its
+ * round 0, another writer has saved rounds 1 and 2 (keep-total 2, without
+ * keep-first): round 0 would be pruned at once, so it is not saved, and the
+ * other writer's newest is returned. The other writer holds the directory's
+ * lock while the manager starts, so the manager's save waits for it. */
+typedef struct
+{
+  Fixture *f;
+  int      lock_fd;
+  GBytes  *ckpt[3];
+} AheadWriter;
+
+static gpointer
+ahead_writer_thread (gpointer data)
+{
+  AheadWriter *w = data;
+  gint64 r;
+
+  /* Time for the manager to list an empty root and wait for the lock. */
+  g_usleep (300 * 1000);
+  for (r = 1; r <= 2; r++)
+    {
+      g_autofree char *path = path_of (w->f, r);
+
+      ckpt_test_write_file (path, g_bytes_get_data (w->ckpt[r], NULL), g_bytes_get_size (w->ckpt[r]));
+    }
+  close (w->lock_fd);   /* releases the flock */
+  return NULL;
+}
+
+static void
+test_or_default_behind (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(CkptManager) mgr = NULL;
+  g_autoptr(CkptManager) other = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *elsewhere = g_build_filename (f->tmpdir, "elsewhere", NULL);
+  AheadWriter w = { f, -1, { NULL, } };
+  GThread *thread;
+  gint64 round_num = -1, r;
+
+  /* The other writer's checkpoints, made elsewhere first. */
+  other = ckpt_manager_new_for_path (elsewhere, NULL, 0, TRUE, &error);
+  g_assert_no_error (error);
+  for (r = 1; r <= 2; r++)
+    {
+      g_autofree char *name = g_strdup_printf ("ckpt_%" G_GINT64_FORMAT, r);
+      g_autofree char *path = g_build_filename (elsewhere, name, NULL);
+
+      save_ok (other, r);
+      w.ckpt[r] = ckpt_test_read_bytes (path);
+    }
+
+  g_assert_cmpint (g_mkdir (f->root_path, 0755), ==, 0);
+  w.lock_fd = open (f->root_path, O_RDONLY | O_DIRECTORY);
+  g_assert_cmpint (w.lock_fd, >=, 0);
+  g_assert_cmpint (flock (w.lock_fd, LOCK_EX), ==, 0);
+  thread = g_thread_new ("ahead", ahead_writer_thread, &w);
+
+  mgr = new_manager (f, 2, FALSE);
+  value = ckpt_manager_load_latest_or_default (mgr, make_state (0), &round_num, NULL, &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_cmpint (round_num, ==, 2);
+  {
+    g_autoptr(GVariant) first = g_variant_get_child_value (value, 0);
+
+    g_assert_cmpint (g_variant_get_int64 (first), ==, 2);
+  }
+  ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2");
+  for (r = 1; r <= 2; r++)
+    g_bytes_unref (w.ckpt[r]);
 }
 
 /* Item 3 ------------------------------------------------------------------ */
@@ -589,6 +667,7 @@ main (int   argc,
   g_test_add ("/ckpt/hardening/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("superseded", test_superseded);
+  ADD ("or-default-behind", test_or_default_behind);
   ADD ("outside-changes", test_outside_changes);
   ADD ("change-during-save", test_change_during_save);
   ADD ("prune-failed", test_prune_failed);
