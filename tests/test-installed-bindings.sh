@@ -7,7 +7,9 @@
 #   2. the same program built by a Meson project with
 #      dependency('ckpt-glib-1.0'),
 #   3. a GJS script (gi://Ckpt, the installed typelib),
-#   4. a Python script through the installed PyGObject override.
+#   4. a Python script through the installed PyGObject override,
+#   5. every `[Version (since = ...)]` of the installed VAPI is at most the
+#      version of the installed .pc (valac refuses a symbol otherwise).
 # Each program runs under `env -i`: no path of the build or source tree is
 # visible to it, and each checks that what it loaded is the installed copy.
 #
@@ -22,7 +24,7 @@ build_root=${2:?usage: $0 SOURCE_ROOT BUILD_ROOT}
 pkg_config=${PKG_CONFIG:-pkg-config}
 python3=/usr/bin/python3
 
-echo "1..4"
+echo "1..5"
 
 failed=0
 ok () { echo "ok $1 - $2"; }
@@ -371,6 +373,24 @@ EOF
     not_ok 4 "Python: wrong output"
   else
     ok 4 "Python script through the installed override"
+  fi
+fi
+
+# 5. The VAPI's since versions against the package version.
+if [ -z "$vapi" ]; then
+  skip 5 "no VAPI installed (vapigen not found)"
+else
+  too_new=""
+  for since in $(grep -o 'since = "[^"]*"' "$vapi" | sed 's/since = "\(.*\)"/\1/' | sort -u); do
+    PKG_CONFIG_PATH="$work/pkgconfig" "$pkg_config" --atleast-version="$since" ckpt-glib-1.0 \
+      || too_new="$too_new $since"
+  done
+  if [ -n "$too_new" ]; then
+    not_ok 5 "the VAPI has symbols since$too_new, newer than the package version $pc_version"
+  elif ! grep -q 'since = "' "$vapi"; then
+    not_ok 5 "the VAPI has no [Version (since = ...)] at all (Since: annotations lost?)"
+  else
+    ok 5 "every since version of the VAPI is at most $pc_version"
   fi
 fi
 
