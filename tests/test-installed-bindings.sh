@@ -381,10 +381,10 @@ if [ -z "$vapi" ]; then
   skip 5 "no VAPI installed (vapigen not found)"
 else
   too_new=""
-  for since in $(grep -o 'since = "[^"]*"' "$vapi" | sed 's/since = "\(.*\)"/\1/' | sort -u); do
+  while read -r since; do
     PKG_CONFIG_PATH="$work/pkgconfig" "$pkg_config" --atleast-version="$since" ckpt-glib-1.0 \
       || too_new="$too_new $since"
-  done
+  done < <(grep -o 'since = "[^"]*"' "$vapi" | sed 's/since = "\(.*\)"/\1/' | sort -u)
   if [ -n "$too_new" ]; then
     not_ok 5 "the VAPI has symbols since$too_new, newer than the package version $pc_version"
   elif ! grep -q 'since = "' "$vapi"; then
