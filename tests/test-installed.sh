@@ -78,8 +78,8 @@ cat >"$work/prog.c" <<'EOF'
 #include <ckpt-glib/ckpt-glib.h>
 #include <string.h>
 
-#if !CKPT_CHECK_VERSION (0, 1, 0)
-# error "CKPT_CHECK_VERSION (0, 1, 0) is false"
+#if !CKPT_CHECK_VERSION (1, 0, 0)
+# error "CKPT_CHECK_VERSION (1, 0, 0) is false"
 #endif
 #if CKPT_CHECK_VERSION (CKPT_MAJOR_VERSION, CKPT_MINOR_VERSION, CKPT_MICRO_VERSION + 1)
 # error "CKPT_CHECK_VERSION accepts a newer micro version"
