@@ -141,7 +141,7 @@ function main(argv) {
         for (let rep = 0; rep <= o.reps; rep++) {
             for (const name of ['f64', 'f32', 'i32', 'u8', '2d-f32']) {
                 const [array, shape] = makeCase(name, nbytes);
-                const mgr = Ckpt.Manager.new_for_path(GLib.build_filenamev([work, name]), null, 1, true);
+                const mgr = Ckpt.Manager.new_for_path(GLib.build_filenamev([work, name]), null, 1, false);
                 for (const durable of [true, false]) {
                     System.gc();
                     let t0 = now();
