@@ -277,7 +277,8 @@ diff_tensors (Diff                 *diff,
       report (diff, "different dtypes: %s vs %s", described_a, described_b);
       return;
     }
-  if (a->rank != b->rank || memcmp (a->shape, b->shape, a->rank * sizeof (guint64)) != 0)
+  if (a->rank != b->rank ||
+      (a->rank > 0 && memcmp (a->shape, b->shape, a->rank * sizeof (guint64)) != 0))
     {
       report (diff, "different shapes: %s vs %s", described_a, described_b);
       return;
