@@ -16,7 +16,11 @@
 #   2. save latency with 3, 10 and 10,000 checkpoints kept (ckpt-bench --kept);
 #   3. bench/async-gap --size-mib 512 --repeat 3;
 #   4. bench/plot.py: one table of medians with the targets of issue 6, into
-#      OUT/latest.txt (raw samples in OUT/latest.tsv), and OUT/latest.png.
+#      OUT/latest.txt (raw samples in OUT/latest.tsv), and OUT/latest.png;
+#   5. with --gjs GIRBUILD (a build dir with introspection, e.g. _build):
+#      bench/gjs-typed-arrays.js (typed arrays as tensors, docs/javascript.md)
+#      into OUT/gjs.tsv, and bench/c-tensor, the same tensor from C, into
+#      OUT/c-tensor.txt.
 # --docs also copies the plot to docs/performance.png.
 # Defaults: --reps 5, --reps-large 3, --inner 10 (samples per repetition for
 # the 1 KiB tree and 1 MiB; a third of it for the 10k named doubles),
@@ -36,9 +40,10 @@ inner=10
 inner_large=2
 out=bench/results
 docs=0
+gjs_build=
 python=/usr/bin/python3
 
-usage() { sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) dir=$2; shift 2 ;;
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
     --inner-large) inner_large=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --docs) docs=1; shift ;;
+    --gjs) gjs_build=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -118,6 +124,14 @@ rm -rf "$work/kept"
 log "main-loop gap: async-gap --size-mib 512 --repeat 3 ($((SECONDS - start)) s)"
 mkdir -p "$work/gap"
 "$gap" --dir "$work/gap" --size-mib 512 --repeat 3 > "$out/async-gap.txt"
+
+if [ -n "$gjs_build" ]; then
+  log "GJS typed arrays and the C tensor ($((SECONDS - start)) s)"
+  meson compile -C "$gjs_build" bench/c-tensor >/dev/null
+  GI_TYPELIB_PATH=$gjs_build/ckpt-glib LD_LIBRARY_PATH=$gjs_build/ckpt-glib \
+    gjs -m bench/gjs-typed-arrays.js --dir "$work" --reps "$reps" --slow > "$out/gjs.tsv"
+  "$gjs_build/bench/c-tensor" --dir "$work" --repeat "$reps" > "$out/c-tensor.txt"
+fi
 
 log "done in $((SECONDS - start)) s"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); took $((SECONDS - start)) s" >> "$machine"

@@ -1668,6 +1668,167 @@ test_diff (Fixture       *fixture,
   assert_unchanged (before, after);
 }
 
+/* Tensors: the bindings' (satay) encoding */
+
+/* A tensor of @dtype and @shape (@rank dimensions) over @size bytes. */
+static GVariant *
+make_tensor (const char    *dtype,
+             const guint64 *shape,
+             gsize          rank,
+             gconstpointer  data,
+             gsize          size)
+{
+  return g_variant_new ("(s@at@ay)", dtype,
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_UINT64, shape, rank, sizeof (guint64)),
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1));
+}
+
+/* Round @r of the tensors directory; rounds 1 and 2 differ in .f4 (one
+ * element by 0.5), .bf (one by 0.25), .be (two, one of them NaN), .c8 (by
+ * 5: 3+4j), .i8 (0-D, by 3) and .shape (2x3 vs 3x2); .u1 is equal. */
+static GVariant *
+make_tensor_state (gint64 r)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  const guint64 shape_2x3[] = { 2, 3 }, shape_3x2[] = { 3, 2 }, shape_2[] = { 2 }, shape_4[] = { 4 },
+    shape_3d[] = { 2, 1, 2 }, shape_40[] = { 40 }, shape_0[] = { 0 };
+  float f4[] = { 1, 2, 3, 4, 5, 6.5f };
+  /* float16 (little-endian): 0.1 (0x2e66), -2, 65504, 1.5; bfloat16: 1, 0.1 */
+  const guint8 f2[] = { 0x66, 0x2e, 0x00, 0xc0, 0xff, 0x7b, 0x00, 0x3e };
+  guint8 bf2[] = { 0x80, 0x3f, 0xcd, 0x3d };
+  const guint8 b1[] = { 1, 0, 0, 1 };
+  /* complex64: 1+2j, 3-4j */
+  float c8[] = { 1, 2, 3, -4 };
+  /* big-endian float64: 1.5, -0.25, 1e300, 8 */
+  guint8 be[4][8] = {
+    { 0x3f, 0xf8, 0, 0, 0, 0, 0, 0 }, { 0xbf, 0xd0, 0, 0, 0, 0, 0, 0 },
+    { 0x7e, 0x37, 0xe4, 0x3c, 0x88, 0x00, 0x75, 0x9c }, { 0x40, 0x20, 0, 0, 0, 0, 0, 0 },
+  };
+  gint64 i8 = -7;
+  guint8 u1[40];
+  gint32 i4[6] = { 1, 2, 3, 4, 5, 6 };
+  int i;
+
+  for (i = 0; i < 40; i++)
+    u1[i] = i;
+  if (r == 2)
+    {
+      f4[5] = 7.0f;
+      bf2[0] = 0xa0;  /* 1 -> 1.25 */
+      be[1][0] = 0x7f;  /* -0.25 -> NaN */
+      be[1][1] = 0xf8;
+      be[3][1] = 0x24;  /* 8 -> 10 */
+      c8[2] = 6;
+      c8[3] = 0;
+      i8 = -4;
+    }
+
+  g_variant_builder_add (&builder, "{sv}", "f4", make_tensor ("<f4", shape_2x3, 2, f4, sizeof f4));
+  g_variant_builder_add (&builder, "{sv}", "f2", make_tensor ("<f2", shape_4, 1, f2, sizeof f2));
+  g_variant_builder_add (&builder, "{sv}", "bf", make_tensor ("<bf2", shape_2, 1, bf2, sizeof bf2));
+  g_variant_builder_add (&builder, "{sv}", "b1", make_tensor ("|b1", shape_2, 1, b1, 2));
+  g_variant_builder_add (&builder, "{sv}", "c8", make_tensor ("<c8", shape_2, 1, c8, sizeof c8));
+  g_variant_builder_add (&builder, "{sv}", "be", make_tensor (">f8", shape_3d, 3, be, sizeof be));
+  g_variant_builder_add (&builder, "{sv}", "i8", make_tensor ("<i8", NULL, 0, &i8, sizeof i8));
+  g_variant_builder_add (&builder, "{sv}", "u1", make_tensor ("|u1", shape_40, 1, u1, sizeof u1));
+  g_variant_builder_add (&builder, "{sv}", "empty", make_tensor ("<f8", shape_0, 1, NULL, 0));
+  g_variant_builder_add (&builder, "{sv}", "shape",
+                         make_tensor ("<i4", r == 2 ? shape_3x2 : shape_2x3, 2, i4, sizeof i4));
+  /* Not tensors: data of the wrong size, an unknown dtype. */
+  g_variant_builder_add (&builder, "{sv}", "short", make_tensor ("<f4", shape_2, 1, f4, 6));
+  g_variant_builder_add (&builder, "{sv}", "odd", make_tensor ("<x4", shape_2, 1, f4, 8));
+  return g_variant_builder_end (&builder);
+}
+
+static void
+test_tensors (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (fixture->tmpdir, "tensors", NULL);
+  g_autoptr(CkptManager) manager = make_manager (dir, NULL);
+  g_auto(Run) run = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  JsonObject *state;
+  const char *expected_diff =
+    ".f4: tensor <f4 [2, 3]: 1 of 6 elements differ, max abs difference 0.5\n"
+    ".bf: tensor <bf2 [2]: 1 of 2 elements differ, max abs difference 0.25\n"
+    ".c8: tensor <c8 [2]: 1 of 2 elements differ, max abs difference 5.0\n"
+    ".be: tensor >f8 [2, 1, 2]: 2 of 4 elements differ, max abs difference 2.0 (1 of them with NaN)\n"
+    ".i8: tensor <i8 []: 1 of 1 elements differ, max abs difference 3\n"
+    ".shape: different shapes: tensor <i4 [2, 3] vs tensor <i4 [3, 2]\n"
+    "6 differences between rounds 1 and 2\n";
+
+  save (manager, make_tensor_state (1), 1);
+  save (manager, make_tensor_state (2), 2);
+
+  run_ckpt (&run, "show", dir, "1", NULL);
+  assert_success (&run);
+  g_assert_true (has_line (run.out, "  'f4': <tensor <f4 [2, 3]: [[1, 2, 3], [4, 5, 6.5]]>,"));
+  g_assert_true (has_line (run.out, "  'f2': <tensor <f2 [4]: [0.1, -2, 6.55e+04, 1.5]>,"));
+  g_assert_true (has_line (run.out, "  'bf': <tensor <bf2 [2]: [1, 0.1]>,"));
+  g_assert_true (has_line (run.out, "  'b1': <tensor |b1 [2]: [true, false]>,"));
+  g_assert_true (has_line (run.out, "  'c8': <tensor <c8 [2]: [1+2j, 3-4j]>,"));
+  g_assert_true (has_line (run.out, "  'be': <tensor >f8 [2, 1, 2]: [[[1.5, -0.25]], [[1e+300, 8]]]>,"));
+  g_assert_true (has_line (run.out, "  'i8': <tensor <i8 []: -7>,"));
+  g_assert_true (has_line (run.out, "  'empty': <tensor <f8 [0]: []>,"));
+  /* Long ones are broken over lines and elided as arrays are. */
+  g_assert_true (has_line (run.out, "  'u1': <tensor |u1 [40]: ["));
+  g_assert_true (has_line (run.out, "    21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, … (8 more)"));
+  /* Not tensors: shown as the tuples they are. */
+  g_assert_true (has_line (run.out, "  'short': <('<f4', [uint64 2], [byte 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00])>,"));
+  g_assert_nonnull (strstr (run.out, "'odd': <(\n    '<x4',"));
+  run_clear (&run);
+
+  /* --max-items 0 shows every element. */
+  run_ckpt (&run, "show", "--max-items", "0", dir, "1", NULL);
+  assert_success (&run);
+  g_assert_true (has_line (run.out, "    21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39"));
+  run_clear (&run);
+  run_ckpt (&run, "show", "--max-items", "2", dir, "1", NULL);
+  assert_success (&run);
+  g_assert_true (has_line (run.out, "  'f4': <tensor <f4 [2, 3]: [[1, 2, … (1 more)], [4, 5, … (1 more)]]>,"));
+  run_clear (&run);
+
+  /* JSON: numbers, nested by the shape. */
+  run_ckpt (&run, "show", "--json", dir, "2", NULL);
+  assert_success (&run);
+  root = parse_json (run.out);
+  state = json_object_get_object_member (json_node_get_object (root), "state");
+  json_generator_set_root (generator, json_object_get_member (state, "f4"));
+  {
+    g_autofree char *text = json_generator_to_data (generator, NULL);
+
+    g_assert_cmpstr (text, ==, "{\"dtype\":\"<f4\",\"shape\":[2,3],\"data\":[[1.0,2.0,3.0],[4.0,5.0,7.0]]}");
+  }
+  g_assert_nonnull (strstr (run.out, "0.0999755859375"));   /* the float16 0.1, exactly */
+  g_assert_nonnull (strstr (run.out, "65504.0"));
+  g_assert_nonnull (strstr (run.out, "0.10009765625"));     /* the bfloat16 0.1 */
+#define MEMBER_JSON(name, expected) \
+  G_STMT_START { \
+    g_autofree char *text = NULL; \
+    json_generator_set_root (generator, json_object_get_member (state, name)); \
+    text = json_generator_to_data (generator, NULL); \
+    g_assert_cmpstr (text, ==, expected); \
+  } G_STMT_END
+  MEMBER_JSON ("bf", "{\"dtype\":\"<bf2\",\"shape\":[2],\"data\":[1.25,0.10009765625]}");
+  MEMBER_JSON ("b1", "{\"dtype\":\"|b1\",\"shape\":[2],\"data\":[true,false]}");
+  MEMBER_JSON ("c8", "{\"dtype\":\"<c8\",\"shape\":[2],\"data\":[[1.0,2.0],[6.0,0.0]]}");
+  /* (json-glib writes the 1e+300 it read back with 17 digits.) */
+  MEMBER_JSON ("be", "{\"dtype\":\">f8\",\"shape\":[2,1,2],\"data\":[[[1.5,\"NaN\"]],[[1.0000000000000001e+300,10.0]]]}");
+  g_assert_nonnull (strstr (run.out, " 1e+300,"));
+  MEMBER_JSON ("i8", "{\"dtype\":\"<i8\",\"shape\":[],\"data\":-4}");
+  MEMBER_JSON ("empty", "{\"dtype\":\"<f8\",\"shape\":[0],\"data\":[]}");
+  MEMBER_JSON ("shape", "{\"dtype\":\"<i4\",\"shape\":[3,2],\"data\":[[1,2],[3,4],[5,6]]}");
+#undef MEMBER_JSON
+  run_clear (&run);
+
+  /* diff: numbers, not bytes. */
+  run_ckpt (&run, "diff", dir, "1", "2", NULL);
+  assert_success (&run);
+  g_assert_cmpstr (run.out, ==, expected_diff);
+}
+
 /* Every read-only command on every directory: nothing changes. */
 static void
 test_read_only (Fixture       *fixture,
@@ -1744,6 +1905,7 @@ main (int    argc,
   ADD ("/ckpt/cli/prune/keep-first-default", test_prune_keep_first_default);
   ADD ("/ckpt/cli/delete", test_delete);
   ADD ("/ckpt/cli/diff", test_diff);
+  ADD ("/ckpt/cli/tensors", test_tensors);
   ADD ("/ckpt/cli/later-version", test_later_version);
   ADD ("/ckpt/cli/read-only", test_read_only);
 

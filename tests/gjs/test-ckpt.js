@@ -64,6 +64,16 @@ async function assertThrows(fn, domain, code, what = '') {
     return error;
 }
 
+function assertThrowsSync(fn, pattern) {
+    try {
+        fn();
+    } catch (e) {
+        assert(pattern.test(String(e.message)), `unexpected error: ${e}`);
+        return;
+    }
+    throw new AssertionError(`no error thrown, expected ${pattern}`);
+}
+
 const tmpDirs = [];
 
 function makeTmpDir() {
@@ -539,6 +549,113 @@ test('the (satay) tensor encoding of the Python override, from GJS', () => {
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const back = Array.from({length: data.byteLength / 4}, (_, i) => view.getFloat32(i * 4, true));
     assertEqual(back, Array.from(values), 'values');
+});
+
+// Typed arrays as tensors, with the functions of docs/javascript.md "Typed
+// arrays and tensors" (copied verbatim): one memcpy to save, none to load.
+const nativeOrder = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? '<' : '>';
+const kinds = {
+    Int8Array: 'i1', Uint8Array: 'u1', Uint8ClampedArray: 'u1',
+    Int16Array: 'i2', Uint16Array: 'u2', Int32Array: 'i4', Uint32Array: 'u4',
+    BigInt64Array: 'i8', BigUint64Array: 'u8', Float32Array: 'f4', Float64Array: 'f8',
+};
+
+function tensorFromTypedArray(array, shape = [array.length]) {
+    const kind = kinds[array.constructor.name];
+    const dtype = (array.BYTES_PER_ELEMENT === 1 ? '|' : nativeOrder) + kind;
+    const bytes = GLib.Bytes.new_take(   // one copy, at memcpy speed
+        new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    return GLib.Variant.new_tuple([
+        GLib.Variant.new_string(dtype),
+        new GLib.Variant('at', shape),
+        GLib.Variant.new_from_bytes(new GLib.VariantType('ay'), bytes, true),
+    ]);
+}
+
+const arrayTypes = {
+    b1: Uint8Array, i1: Int8Array, u1: Uint8Array, i2: Int16Array, u2: Uint16Array,
+    i4: Int32Array, u4: Uint32Array, i8: BigInt64Array, u8: BigUint64Array,
+    f4: Float32Array, f8: Float64Array, c8: Float32Array, c16: Float64Array,
+};
+
+function typedArrayFromTensor(tensor) {
+    const [dtype, shape, bytes] = tensor.deepUnpack();   // bytes: no copy
+    const Type = arrayTypes[dtype.slice(1)];
+    const itemsize = Number(dtype.slice(2 + (dtype[1] === 'b' && dtype[2] === 'f')));
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (Type === undefined || bytes.byteLength !== count * itemsize)
+        throw new Error(`not a tensor this code reads: ${dtype} ${shape}`);
+    if (dtype[0] !== nativeOrder && dtype[0] !== '|')
+        throw new Error(`${dtype}: byte order is not this machine's`);
+    // A view of the loaded checkpoint's memory: no copy either.
+    const array = new Type(bytes.buffer, bytes.byteOffset, bytes.byteLength / Type.BYTES_PER_ELEMENT);
+    return [array, shape];
+}
+
+test('typed arrays as tensors: save and load without per-element work; ckpt show reads them', () => {
+    const sub = new Float64Array([9, 8, 7, 6, 5]).subarray(1, 4);   // a view at an offset
+    const arrays = {
+        f8: [new Float64Array([0.1, -2.5, 1e300, -0]), undefined, '<f8'],
+        f4: [new Float32Array([1, 2, 3, 4, 5, 6.5]), [2, 3], '<f4'],
+        i4: [new Int32Array([-2147483648, 0, 2147483647]), undefined, '<i4'],
+        u1: [new Uint8Array([0, 1, 255]), undefined, '|u1'],
+        i8: [new BigInt64Array([-(2n ** 63n), 5n]), undefined, '<i8'],
+        cube: [new Int16Array([1, 2, 3, 4, 5, 6, 7, 8]), [2, 2, 2], '<i2'],
+        scalar: [new Float64Array([3.5]), [], '<f8'],
+        empty: [new Float32Array(0), [0, 4], '<f4'],
+        sub: [sub, undefined, '<f8'],
+    };
+    assert(nativeOrder === '<', 'this test expects a little-endian machine');
+
+    const entries = {};
+    for (const [name, [array, shape]] of Object.entries(arrays))
+        entries[name] = tensorFromTypedArray(array, shape);
+    // A big-endian tensor written elsewhere: read with a DataView.
+    const be = new Uint8Array(16);
+    new DataView(be.buffer).setFloat64(0, 1.5, false);
+    new DataView(be.buffer).setFloat64(8, -0.25, false);
+    entries.be = GLib.Variant.new_tuple([GLib.Variant.new_string('>f8'), new GLib.Variant('at', [2]),
+        GLib.Variant.new_from_bytes(new GLib.VariantType('ay'), GLib.Bytes.new_take(be), true)]);
+
+    const dir = makeTmpDir();
+    const mgr = Ckpt.Manager.new_for_path(dir, null, 3, true);
+    mgr.save(new GLib.Variant('a{sv}', entries), 1, null);
+    arrays.f8[0][0] = 42;   // the saved bytes were a copy
+
+    const state = mgr.load(new GLib.VariantType('a{sv}'), 1, null);
+    for (const [name, [array, shape, dtype]] of Object.entries(arrays)) {
+        const tensor = state.lookup_value(name, new GLib.VariantType('(satay)'));
+        assertEqual(tensor.get_child_value(0).get_string()[0], dtype, `${name}: dtype`);
+        const [back, backShape] = typedArrayFromTensor(tensor);
+        assert(back.constructor === array.constructor, `${name}: ${back.constructor.name}`);
+        assertEqual(backShape, shape ?? [array.length], `${name}: shape`);
+        const expected = name === 'f8' ? [0.1, -2.5, 1e300, -0] : Array.from(array);
+        assert(Array.from(back).every((v, i) => Object.is(v, expected[i])) && back.length === expected.length,
+            `${name}: values ${Array.from(back)}`);
+    }
+    assert(Object.is(typedArrayFromTensor(state.lookup_value('f8', null))[0][3], -0), '-0 kept');
+    assertThrowsSync(() => typedArrayFromTensor(state.lookup_value('be', null)), /byte order/);
+    const [, , beBytes] = state.lookup_value('be', null).deepUnpack();
+    const beView = new DataView(beBytes.buffer, beBytes.byteOffset, beBytes.byteLength);
+    assertEqual([beView.getFloat64(0, false), beView.getFloat64(8, false)], [1.5, -0.25], 'big-endian values');
+    // Data whose size is not the shape's is refused.
+    const bad = new GLib.Variant('(satay)', ['<f4', [3], new Uint8Array(8)]);
+    assertThrowsSync(() => typedArrayFromTensor(bad), /not a tensor/);
+
+    // The ckpt tool reads the same tensors as numbers.
+    const tool = GLib.getenv('CKPT_TOOL');
+    assert(tool !== null, 'CKPT_TOOL is not set');
+    const [, out, err, status] = GLib.spawn_sync(null, [tool, 'show', '--json', dir, '1'], null, 0, null);
+    const decoder = new TextDecoder();
+    assert(status === 0, `ckpt show: ${decoder.decode(err)}`);
+    const shown = JSON.parse(decoder.decode(out)).state;
+    assertEqual(shown.f4, {dtype: '<f4', shape: [2, 3], data: [[1, 2, 3], [4, 5, 6.5]]}, 'show f4');
+    assertEqual(shown.cube.data, [[[1, 2], [3, 4]], [[5, 6], [7, 8]]], 'show cube');
+    assertEqual(shown.scalar, {dtype: '<f8', shape: [], data: 3.5}, 'show scalar');
+    assertEqual(shown.f8.data, [0.1, -2.5, 1e300, -0], 'show f8');
+    assertEqual(shown.i4.data, [-2147483648, 0, 2147483647], 'show i4');
+    assertEqual(shown.be.data, [1.5, -0.25], 'show be');
+    assertEqual(shown.empty, {dtype: '<f4', shape: [0, 4], data: []}, 'show empty');
 });
 
 test('async: save_async / load_async as promises', async () => {

@@ -3,8 +3,9 @@
  * `ckpt diff DIR A B`: walks the states of two checkpoints side by side and
  * prints each path where they differ: `.weights` and `['odd key']` for
  * dictionary entries, `[2]` for array items and tuple members. Numeric
- * arrays are summed up (how many items differ, the largest absolute
- * difference); other values are shown side by side.
+ * arrays and tensors (the bindings' `(satay)` encoding) are summed up (how
+ * many items differ, the largest absolute difference); other values are
+ * shown side by side.
  */
 #include <math.h>
 #include <string.h>
@@ -256,6 +257,75 @@ diff_numeric_arrays (Diff     *diff,
             n_differ, n_a, max_integer);
 }
 
+/* Tensors of the same dtype and shape, element by element; else what
+ * differs in their dtype or shape. */
+static void
+diff_tensors (Diff                 *diff,
+              const CkptToolTensor *a,
+              const CkptToolTensor *b)
+{
+  g_autofree char *described_a = ckpt_tool_tensor_describe (a);
+  g_autofree char *described_b = ckpt_tool_tensor_describe (b);
+  gsize n_differ = 0, n_nan = 0, i;
+  guint64 max_integer = 0;
+  double max_double = 0;
+  gboolean integers = a->kind == CKPT_TOOL_TENSOR_INT || a->kind == CKPT_TOOL_TENSOR_UINT ||
+                      a->kind == CKPT_TOOL_TENSOR_BOOL;
+
+  if (!g_str_equal (a->dtype, b->dtype))
+    {
+      report (diff, "different dtypes: %s vs %s", described_a, described_b);
+      return;
+    }
+  if (a->rank != b->rank ||
+      (a->rank > 0 && memcmp (a->shape, b->shape, a->rank * sizeof (guint64)) != 0))
+    {
+      report (diff, "different shapes: %s vs %s", described_a, described_b);
+      return;
+    }
+
+  for (i = 0; i < a->count; i++)
+    {
+      /* Different bits are different values, as for arrays. */
+      if (memcmp (a->data + i * a->itemsize, b->data + i * b->itemsize, a->itemsize) == 0)
+        continue;
+      n_differ++;
+      if (a->kind == CKPT_TOOL_TENSOR_INT)
+        max_integer = MAX (max_integer, signed_distance (ckpt_tool_tensor_int (a, i),
+                                                         ckpt_tool_tensor_int (b, i)));
+      else if (integers)
+        max_integer = MAX (max_integer, unsigned_distance (ckpt_tool_tensor_bits (a, i, 0),
+                                                           ckpt_tool_tensor_bits (b, i, 0)));
+      else
+        {
+          double distance = fabs (ckpt_tool_tensor_real (a, i, 0) - ckpt_tool_tensor_real (b, i, 0));
+
+          if (a->kind == CKPT_TOOL_TENSOR_COMPLEX)
+            distance = hypot (distance, ckpt_tool_tensor_real (a, i, 1) - ckpt_tool_tensor_real (b, i, 1));
+          if (isnan (distance))
+            n_nan++;
+          else
+            max_double = MAX (max_double, distance);
+        }
+    }
+
+  if (n_differ == 0)
+    return;
+  if (integers)
+    report (diff, "%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, max abs difference %" G_GUINT64_FORMAT,
+            described_a, n_differ, a->count, max_integer);
+  else
+    {
+      g_autofree char *max_text = ckpt_tool_format_double (n_nan == n_differ ? NAN : max_double);
+      g_autofree char *nan_text = NULL;
+
+      if (n_nan > 0 && n_nan < n_differ)
+        nan_text = g_strdup_printf (" (%" G_GSIZE_FORMAT " of them with NaN)", n_nan);
+      report (diff, "%s: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " elements differ, max abs difference %s%s",
+              described_a, n_differ, a->count, max_text, nan_text != NULL ? nan_text : "");
+    }
+}
+
 static void
 diff_scalars (Diff     *diff,
               GVariant *a,
@@ -399,6 +469,21 @@ diff_values (Diff     *diff,
   if (g_variant_equal (a, b))
     return;
 
+  if (g_variant_is_of_type (a, G_VARIANT_TYPE ("(satay)")))
+    {
+      CkptToolTensor tensor_a, tensor_b;
+      gboolean both;
+
+      both = ckpt_tool_tensor_init (&tensor_a, a);
+      both = ckpt_tool_tensor_init (&tensor_b, b) && both;
+      if (both)
+        diff_tensors (diff, &tensor_a, &tensor_b);
+      ckpt_tool_tensor_clear (&tensor_a);
+      ckpt_tool_tensor_clear (&tensor_b);
+      if (both)
+        return;
+    }
+
   switch (g_variant_classify (a))
     {
     case G_VARIANT_CLASS_VARIANT:
@@ -487,9 +572,10 @@ ckpt_tool_command_diff (int    argc,
     "Compares the states of the checkpoints of rounds A and B of DIR (round\n"
     "numbers or ‘latest’), both verified, and prints one line per path where\n"
     "they differ: ‘.name’ or ‘['other key']’ for dictionary entries, ‘[i]’ for\n"
-    "array items and tuple members. For arrays of numbers: how many items\n"
-    "differ and the largest absolute difference; for other values: both;\n"
-    "where the types differ: both types.");
+    "array items and tuple members. For arrays of numbers and tensors (the\n"
+    "bindings' (satay) encoding): how many items differ and the largest\n"
+    "absolute difference; for other values: both; where the types differ\n"
+    "(or a tensor's dtype or shape): both.");
   g_option_context_set_description (context,
     "Exit status: 0 when both states could be compared, whether or not they\n"
     "differ; 1 when one cannot be loaded; 2 on a usage error.");

@@ -5,7 +5,9 @@
  * elided (arrays and dictionaries cut after max_items items, containers
  * nested deeper than max_depth replaced by a count). Whatever needs neither
  * is written by g_variant_print() itself, so that the text reads back with
- * g_variant_parse() unless it was elided (it then holds `…`).
+ * g_variant_parse() unless it was elided (it then holds `…`) or holds a
+ * tensor: a `(satay)` of the bindings' tensor encoding is written as
+ * `tensor <f4 [2, 3]: [[1, 2, 3], [4, 5, 6]]`, its values as numbers.
  */
 #include <string.h>
 
@@ -32,6 +34,8 @@ needs_elision (GVariant                   *value,
 
   if (!g_variant_is_container (value))
     return FALSE;
+  if (ckpt_tool_is_tensor (value))
+    return TRUE;
 
   n = g_variant_n_children (value);
   if (is_level (value))
@@ -301,6 +305,124 @@ surely_too_long (GVariant *value,
   return g_variant_n_children (value) * 3 > room || g_variant_get_size (value) / 8 > room;
 }
 
+/* Tensors */
+
+/* The elements of @tensor from @start, of dimension @dim and below, on one
+ * line: [[1, 2], [3, 4]], each dimension cut after max_items. */
+static void
+tensor_one_line (GString                    *out,
+                 const CkptToolTensor       *tensor,
+                 gsize                       dim,
+                 gsize                       start,
+                 const CkptToolPrintOptions *options)
+{
+  gsize n, n_shown, stride = 1, i;
+
+  if (dim == tensor->rank)
+    {
+      g_autofree char *text = ckpt_tool_tensor_format_element (tensor, start);
+
+      g_string_append (out, text);
+      return;
+    }
+  for (i = dim + 1; i < tensor->rank; i++)
+    stride *= tensor->shape[i];
+  n = tensor->shape[dim];
+  n_shown = options->max_items > 0 ? MIN (n, options->max_items) : n;
+  g_string_append_c (out, '[');
+  for (i = 0; i < n_shown; i++)
+    {
+      if (i > 0)
+        g_string_append (out, ", ");
+      tensor_one_line (out, tensor, dim + 1, start + i * stride, options);
+    }
+  if (n_shown < n)
+    g_string_append_printf (out, ", … (%" G_GSIZE_FORMAT " more)", n - n_shown);
+  g_string_append_c (out, ']');
+}
+
+/* The same, broken over lines where it does not fit in options->width:
+ * the innermost dimension fills its lines, the outer ones put each item on
+ * a line of its own. */
+static void
+tensor_broken (GString                    *out,
+               const CkptToolTensor       *tensor,
+               gsize                       dim,
+               gsize                       start,
+               guint                       indent,
+               const CkptToolPrintOptions *options)
+{
+  CkptToolPrintOptions one_line = *options;
+  g_autoptr(GString) flat = g_string_new (NULL);
+  gsize n, n_shown, stride = 1, i;
+
+  one_line.width = 0;
+  tensor_one_line (flat, tensor, dim, start, &one_line);
+  if (dim == tensor->rank || options->width == 0 ||
+      current_column (out) + g_utf8_strlen (flat->str, -1) <= options->width)
+    {
+      g_string_append (out, flat->str);
+      return;
+    }
+
+  for (i = dim + 1; i < tensor->rank; i++)
+    stride *= tensor->shape[i];
+  n = tensor->shape[dim];
+  n_shown = options->max_items > 0 ? MIN (n, options->max_items) : n;
+  g_string_append_c (out, '[');
+  for (i = 0; i <= n_shown; i++)
+    {
+      g_autoptr(GString) item = g_string_new (NULL);
+
+      if (i == n_shown && n_shown == n)
+        break;
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (i == n_shown)
+        g_string_append_printf (item, "… (%" G_GSIZE_FORMAT " more)", n - n_shown);
+      else if (dim + 1 == tensor->rank)
+        tensor_one_line (item, tensor, dim + 1, start + i * stride, options);
+
+      if (dim + 1 < tensor->rank && i < n_shown)
+        {
+          newline (out, indent + 2);
+          tensor_broken (out, tensor, dim + 1, start + i * stride, indent + 2, options);
+        }
+      else if (i == 0 || (dim + 1 < tensor->rank) ||
+               current_column (out) + 2 + g_utf8_strlen (item->str, -1) > options->width)
+        {
+          newline (out, indent + 2);
+          g_string_append (out, item->str);
+        }
+      else
+        {
+          g_string_append_c (out, ' ');
+          g_string_append (out, item->str);
+        }
+    }
+  newline (out, indent);
+  g_string_append_c (out, ']');
+}
+
+static void
+print_tensor (GString                    *out,
+              const CkptToolTensor       *tensor,
+              guint                       depth,
+              guint                       indent,
+              const CkptToolPrintOptions *options)
+{
+  g_autofree char *described = ckpt_tool_tensor_describe (tensor);
+
+  g_string_append (out, described);
+  g_string_append (out, ": ");
+  /* A tensor is one level of nesting, however many dimensions it has. */
+  if (options->max_depth > 0 && depth + 1 > options->max_depth && tensor->rank > 0)
+    g_string_append_printf (out, "[… %" G_GSIZE_FORMAT " %s]", tensor->count,
+                            tensor->count == 1 ? "element" : "elements");
+  else
+    tensor_broken (out, tensor, 0, 0, indent, options);
+}
+
 static void
 print_value (GString                    *out,
              GVariant                   *value,
@@ -309,8 +431,16 @@ print_value (GString                    *out,
              guint                       indent,
              const CkptToolPrintOptions *options)
 {
+  CkptToolTensor tensor;
   gboolean elide;
   gsize column, room;
+
+  if (ckpt_tool_tensor_init (&tensor, value))
+    {
+      print_tensor (out, &tensor, depth, indent, options);
+      ckpt_tool_tensor_clear (&tensor);
+      return;
+    }
 
   if (!g_variant_is_container (value) || g_variant_n_children (value) == 0)
     {

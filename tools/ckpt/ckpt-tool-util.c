@@ -320,7 +320,11 @@ ckpt_tool_format_double (double value)
  * ckpt_tool_print_json() writes it as the bare number. The marker holds 128
  * random bits, drawn once per process, so no string of a checkpoint can be
  * taken for one. JSON has no NaN nor infinities: they are the strings
- * "NaN", "Infinity" and "-Infinity", as in the protobuf JSON mapping. */
+ * "NaN", "Infinity" and "-Infinity", as in the protobuf JSON mapping.
+ * Tensor elements of floating-point types are held the same way, as
+ * "<marker><text>", the text ckpt_tool_format_double() writes: the shortest
+ * that reads back as the same double (a float32 0.1 is then
+ * 0.10000000149011612, as numpy's tolist() gives it). */
 static const char *
 big_uint64_marker (void)
 {
@@ -380,10 +384,113 @@ add_entry (JsonObject *object,
   json_object_set_member (object, name, ckpt_tool_variant_to_json (value));
 }
 
+/* A number written as @text (digits, sign, '.', 'e'): see above. */
+static JsonNode *
+raw_number_node (const char *text)
+{
+  g_autofree char *marked = g_strconcat (big_uint64_marker (), text, NULL);
+
+  return json_node_init_string (json_node_alloc (), marked);
+}
+
+static JsonNode *
+tensor_part_to_json (const CkptToolTensor *tensor,
+                     gsize                 index,
+                     guint                 part)
+{
+  g_autofree char *text = NULL;
+  double number;
+
+  switch (tensor->kind)
+    {
+    case CKPT_TOOL_TENSOR_BOOL:
+      return json_node_init_boolean (json_node_alloc (), ckpt_tool_tensor_bits (tensor, index, 0) != 0);
+    case CKPT_TOOL_TENSOR_INT:
+      return json_node_init_int (json_node_alloc (), ckpt_tool_tensor_int (tensor, index));
+    case CKPT_TOOL_TENSOR_UINT:
+      {
+        guint64 bits = ckpt_tool_tensor_bits (tensor, index, 0);
+
+        if (bits <= G_MAXINT64)
+          return json_node_init_int (json_node_alloc (), (gint64) bits);
+        text = g_strdup_printf ("%" G_GUINT64_FORMAT, bits);
+        return raw_number_node (text);
+      }
+    default:
+      number = ckpt_tool_tensor_real (tensor, index, part);
+      if (isnan (number))
+        return json_node_init_string (json_node_alloc (), "NaN");
+      if (isinf (number))
+        return json_node_init_string (json_node_alloc (), number > 0 ? "Infinity" : "-Infinity");
+      text = ckpt_tool_format_double (number);
+      return raw_number_node (text);
+    }
+}
+
+/* The elements from @start of dimension @dim and below, nested arrays. */
+static JsonNode *
+tensor_data_to_json (const CkptToolTensor *tensor,
+                     gsize                 dim,
+                     gsize                 start)
+{
+  g_autoptr(JsonArray) array = NULL;
+  gsize stride = 1, i;
+
+  if (dim == tensor->rank)
+    {
+      if (tensor->kind != CKPT_TOOL_TENSOR_COMPLEX)
+        return tensor_part_to_json (tensor, start, 0);
+      /* Complex numbers as [re, im]. */
+      array = json_array_sized_new (2);
+      json_array_add_element (array, tensor_part_to_json (tensor, start, 0));
+      json_array_add_element (array, tensor_part_to_json (tensor, start, 1));
+      return json_node_init_array (json_node_alloc (), array);
+    }
+  for (i = dim + 1; i < tensor->rank; i++)
+    stride *= tensor->shape[i];
+  array = json_array_sized_new (tensor->shape[dim]);
+  for (i = 0; i < tensor->shape[dim]; i++)
+    json_array_add_element (array, tensor_data_to_json (tensor, dim + 1, start + i * stride));
+  return json_node_init_array (json_node_alloc (), array);
+}
+
+/* {"dtype": "<f4", "shape": [2, 3], "data": [[1, 2, 3], [4, 5, 6]]} */
+static JsonNode *
+tensor_to_json (const CkptToolTensor *tensor)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(JsonArray) shape = json_array_sized_new (tensor->rank);
+  gsize i;
+
+  for (i = 0; i < tensor->rank; i++)
+    {
+      if (tensor->shape[i] <= G_MAXINT64)
+        json_array_add_int_element (shape, (gint64) tensor->shape[i]);
+      else
+        {
+          g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, tensor->shape[i]);
+
+          json_array_add_element (shape, raw_number_node (text));
+        }
+    }
+  json_object_set_string_member (object, "dtype", tensor->dtype);
+  json_object_set_array_member (object, "shape", g_steal_pointer (&shape));
+  json_object_set_member (object, "data", tensor_data_to_json (tensor, 0, 0));
+  return json_node_init_object (json_node_alloc (), object);
+}
+
 JsonNode *
 ckpt_tool_variant_to_json (GVariant *value)
 {
+  CkptToolTensor tensor;
   JsonNode *node;
+
+  if (ckpt_tool_tensor_init (&tensor, value))
+    {
+      node = tensor_to_json (&tensor);
+      ckpt_tool_tensor_clear (&tensor);
+      return node;
+    }
 
   /* Maybes and variants are their content (a maybe without one is null). */
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
@@ -485,7 +592,7 @@ ckpt_tool_variant_to_json (GVariant *value)
     }
 }
 
-/* @text with every "<marker><digits>" string written as the bare number. */
+/* @text with every "<marker><number>" string written as the bare number. */
 static char *
 write_big_uint64 (const char *text)
 {
@@ -498,7 +605,7 @@ write_big_uint64 (const char *text)
     {
       const char *digits = hit + quoted_len, *end = digits;
 
-      while (g_ascii_isdigit (*end))
+      while (g_ascii_isdigit (*end) || (*end != '\0' && strchr ("+-.e", *end) != NULL))
         end++;
       g_string_append_len (out, p, hit - p);
       if (end > digits && *end == '"')

@@ -115,6 +115,60 @@ void      ckpt_tool_info_to_json    (CkptInfo    *info,
 gboolean  ckpt_tool_print_json      (JsonNode    *root,
                                      GError     **error);
 
+/* Tensors: a `(satay)` of dtype, shape and data (see ckpt-tool-tensor.c). */
+typedef enum
+{
+  CKPT_TOOL_TENSOR_BOOL    = 'b',
+  CKPT_TOOL_TENSOR_INT     = 'i',
+  CKPT_TOOL_TENSOR_UINT    = 'u',
+  CKPT_TOOL_TENSOR_FLOAT   = 'f',
+  CKPT_TOOL_TENSOR_COMPLEX = 'c',
+  CKPT_TOOL_TENSOR_BFLOAT  = 'B',  /* dtype kind "bf" */
+} CkptToolTensorKind;
+
+typedef struct
+{
+  const char    *dtype;       /* as written: "<f4" */
+  char           order;       /* '<', '>' or '|' */
+  char           kind;        /* a CkptToolTensorKind */
+  gsize          itemsize;    /* bytes per element (both parts of a complex) */
+  gsize          rank;
+  const guint64 *shape;
+  gsize          count;       /* elements: the product of the shape */
+  const guint8  *data;
+  /* Hold the memory of the above. */
+  GVariant      *dtype_value;
+  GVariant      *shape_value;
+  GVariant      *data_value;
+} CkptToolTensor;
+
+/* FALSE (and @tensor cleared) unless @value is a `(satay)` with a valid
+ * dtype and exactly product(shape) * itemsize bytes of data. */
+gboolean  ckpt_tool_tensor_init    (CkptToolTensor       *tensor,
+                                    GVariant             *value);
+void      ckpt_tool_tensor_clear   (CkptToolTensor       *tensor);
+gboolean  ckpt_tool_is_tensor      (GVariant             *value);
+/* Element @index (C order): its raw bits in host order (@part 1: the
+ * imaginary part of a complex), as an integer (kind 'i'), as a double (any
+ * kind; bfloat16 and float16 converted exactly). */
+guint64   ckpt_tool_tensor_bits    (const CkptToolTensor *tensor,
+                                    gsize                 index,
+                                    guint                 part);
+gint64    ckpt_tool_tensor_int     (const CkptToolTensor *tensor,
+                                    gsize                 index);
+double    ckpt_tool_tensor_real    (const CkptToolTensor *tensor,
+                                    gsize                 index,
+                                    guint                 part);
+/* Shortest text that reads back as the element at its precision ("0.1",
+ * "3", "nan", "true", "1+2j"); _part: one part of a complex. */
+char     *ckpt_tool_tensor_format_element (const CkptToolTensor *tensor,
+                                           gsize                 index);
+char     *ckpt_tool_tensor_format_part    (const CkptToolTensor *tensor,
+                                           gsize                 index,
+                                           guint                 part);
+/* "tensor <f4 [2, 3]" */
+char     *ckpt_tool_tensor_describe (const CkptToolTensor *tensor);
+
 /* GVariant text, elided and wrapped. */
 typedef struct
 {
