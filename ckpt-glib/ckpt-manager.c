@@ -461,10 +461,13 @@ ckpt_manager_class_init (CkptManagerClass *klass)
    * (a crash of the program leaves the old or the new checkpoint, never a
    * torn one), but after a power cut the checkpoints saved since the last
    * flush may be missing or damaged (and are then skipped by
-   * [method@Ckpt.Manager.load_latest]). Never all of them: before retention
-   * deletes anything, the oldest intact checkpoint it keeps is flushed, so
-   * an older checkpoint is deleted only once a newer one is on disk. Saves
-   * that delete nothing flush nothing.
+   * [method@Ckpt.Manager.load_latest]). Never all of them: an older
+   * checkpoint is deleted only once a newer one is on disk. Before
+   * retention deletes anything, it flushes the newest checkpoint, unless one
+   * newer than what it deletes was flushed by an earlier save and is
+   * unchanged since; so with keep-total N (less the first), one save in N
+   * flushes a file (none of the directory). Saves that delete nothing flush
+   * nothing.
    *
    * Only a root on a local file system (including kernel mounts such as
    * NFS) can be flushed: see [property@Ckpt.Manager:durable-storage]. On
@@ -1149,6 +1152,18 @@ apply_retention (CkptManager       *self,
   if (rounds == NULL)
     return FALSE;
   victims = select_victims (self, txn, rounds, n_rounds, params, events, cancellable, &anchor);
+  /* The checkpoint to flush before deleting, if the save is not durable:
+   * the newest one known intact (normally the one just saved), so that it
+   * also covers the victims of the next saves; else the oldest one kept. */
+  if (victims->len > 0 && !params->durable)
+    {
+      for (i = n_rounds; i > 0; i--)
+        if (rounds[i - 1] > anchor && ckpt_storage_txn_known_intact (txn, rounds[i - 1]))
+          {
+            anchor = rounds[i - 1];
+            break;
+          }
+    }
   /* rounds is not valid any more once something is removed. */
   rounds = NULL;
 
@@ -1160,17 +1175,27 @@ apply_retention (CkptManager       *self,
     }
 
   /* Not durable: the checkpoints kept may still be in the page cache only.
-   * Older ones go only once a newer one is on disk. */
-  if (victims->len > 0 && !params->durable && anchor >= 0 &&
-      !ckpt_storage_txn_sync (txn, anchor, &remove_error))
+   * Older ones go only once a newer one is on disk: one flushed by an
+   * earlier save and unchanged since, or the one flushed now. */
+  if (victims->len > 0 && !params->durable && anchor >= 0)
     {
-      g_prefix_error (&remove_error,
-                      "Old checkpoints were not deleted, as no newer one could be flushed first: ");
-      for (i = 0; i < victims->len; i++)
-        ckpt_events_add (events, signals[SIGNAL_PRUNE_FAILED],
-                         g_array_index (victims, gint64, i), remove_error);
-      g_propagate_error (error, g_steal_pointer (&remove_error));
-      return FALSE;
+      gint64 newest_victim = g_array_index (victims, gint64, victims->len - 1);
+      gint64 flushed = ckpt_storage_txn_get_flushed (txn);
+
+      if (flushed <= newest_victim || !ckpt_storage_txn_known_intact (txn, flushed))
+        {
+          if (!ckpt_storage_txn_sync (txn, anchor, &remove_error))
+            {
+              g_prefix_error (&remove_error,
+                              "Old checkpoints were not deleted, as no newer one could be flushed first: ");
+              for (i = 0; i < victims->len; i++)
+                ckpt_events_add (events, signals[SIGNAL_PRUNE_FAILED],
+                                 g_array_index (victims, gint64, i), remove_error);
+              g_propagate_error (error, g_steal_pointer (&remove_error));
+              return FALSE;
+            }
+          ckpt_storage_txn_set_flushed (txn, anchor);
+        }
     }
 
   for (i = 0; i < victims->len; i++)
@@ -1360,6 +1385,9 @@ ckpt_manager_save_internal (CkptManager          *self,
     }
 
   ckpt_events_add (events, signals[SIGNAL_SAVED], round_num, NULL);
+  if (params->durable && ckpt_storage_is_durable (self->storage) &&
+      round_num > ckpt_storage_txn_get_flushed (txn))
+    ckpt_storage_txn_set_flushed (txn, round_num);
 
   /* The checkpoint is saved: from here on, failures to prune are reported
    * (`prune-failed`) but do not fail the save (nothing is lost, a later

@@ -97,6 +97,8 @@ struct _CkptStorage
   CkptStorageFlags         flags;
   const CkptStorageVFuncs *vfuncs;
   CkptListingCache         cache;      /* local back end */
+  gint64                   flushed;    /* ckpt_storage_txn_get_flushed();
+                                        * under cache.lock */
   GHashTable              *ids;        /* gint64 → CkptFileId: files known
                                         * intact when no watch can be had
                                         * (and GIO roots); under cache.lock */

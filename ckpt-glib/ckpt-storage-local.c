@@ -405,6 +405,9 @@ watch_drain (CkptStorage *self,
 
           if (event->mask & (IN_CREATE | IN_MOVED_TO))
             own = g_hash_table_remove (cache->own_creates, &round_num);
+          /* Whatever happened to it, it is no longer the file we flushed. */
+          if (!own && round_num == self->flushed)
+            self->flushed = -1;
 
           present = fstatat (dir_fd, event->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
           if (rounds != NULL)

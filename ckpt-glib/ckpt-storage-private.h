@@ -161,6 +161,13 @@ gboolean     ckpt_storage_txn_all_known_intact (CkptStorageTxn *txn);
 gboolean     ckpt_storage_txn_sync             (CkptStorageTxn *txn,
                                                 gint64          round_num,
                                                 GError        **error);
+/* The newest checkpoint known to be flushed to stable storage (saved
+ * durably, or flushed with ckpt_storage_txn_sync()) by this storage, or -1;
+ * whether it is still that file is for ckpt_storage_txn_known_intact() to
+ * say. */
+gint64       ckpt_storage_txn_get_flushed      (CkptStorageTxn *txn);
+void         ckpt_storage_txn_set_flushed      (CkptStorageTxn *txn,
+                                                gint64          round_num);
 /* Releases the lock. */
 void         ckpt_storage_txn_free      (CkptStorageTxn    *txn);
 

@@ -215,6 +215,7 @@ ckpt_storage_new (GFile            *root,
   self->display = self->root_path != NULL ? g_strdup (self->root_path) : g_file_get_uri (root);
   g_mutex_init (&self->cache.lock);
   self->cache.notify_fd = -1;
+  self->flushed = -1;
   self->cache.known = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->cache.unknown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->cache.own_creates = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
@@ -417,6 +418,30 @@ ckpt_storage_txn_all_known_intact (CkptStorageTxn *txn)
   g_return_val_if_fail (txn != NULL, FALSE);
 
   return txn->storage->vfuncs->all_known_intact (txn);
+}
+
+gint64
+ckpt_storage_txn_get_flushed (CkptStorageTxn *txn)
+{
+  gint64 flushed;
+
+  g_return_val_if_fail (txn != NULL, -1);
+
+  g_mutex_lock (&txn->storage->cache.lock);
+  flushed = txn->storage->flushed;
+  g_mutex_unlock (&txn->storage->cache.lock);
+  return flushed;
+}
+
+void
+ckpt_storage_txn_set_flushed (CkptStorageTxn *txn,
+                              gint64          round_num)
+{
+  g_return_if_fail (txn != NULL);
+
+  g_mutex_lock (&txn->storage->cache.lock);
+  txn->storage->flushed = round_num;
+  g_mutex_unlock (&txn->storage->cache.lock);
 }
 
 gboolean

@@ -574,18 +574,71 @@ test_not_durable_flushes_before_pruning (Fixture       *f,
   /* Nothing pruned: nothing flushed. */
   g_assert_cmpuint (ckpt_fault_count (), ==, 0);
   save_ok (mgr, 3);
-  /* Round 1 is deleted only after round 2 (kept) is on disk. */
+  /* Round 1 is deleted only after a newer kept one (the newest, 3) is on
+   * disk: one fsync of a file, none of the directory. */
+  g_assert_cmpuint (ckpt_fault_count (), ==, 1);
+  /* Round 3, flushed, is newer than the next victim (2): no flush. */
+  save_ok (mgr, 4);
   g_assert_cmpuint (ckpt_fault_count (), ==, 1);
   ckpt_fault_disarm ();
-  assert_log (f, "S1 S2 S3 P1");
+  assert_log (f, "S1 S2 S3 P1 S4 P2");
 
-  /* When that flush fails, nothing is deleted. */
+  /* The next victim is 3 itself: round 5 must be flushed first. When that
+   * fails, nothing is deleted, and the save still succeeds. */
   ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE, 1, EIO);
-  save_ok (mgr, 4);
+  save_ok (mgr, 5);
   g_assert_true (ckpt_fault_fired ());
   ckpt_fault_disarm ();
-  assert_log (f, "S4 F2");
-  ckpt_test_assert_listing (f->root_path, "ckpt_2", "ckpt_3", "ckpt_4");
+  assert_log (f, "S5 F3");
+  ckpt_test_assert_listing (f->root_path, "ckpt_3", "ckpt_4", "ckpt_5");
+
+  /* A durable save counts as flushed. */
+  ckpt_manager_set_durable (mgr, TRUE);
+  save_ok (mgr, 6);
+  assert_log (f, "S6 P3 P4");
+  ckpt_manager_set_durable (mgr, FALSE);
+  ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 0, 0);
+  save_ok (mgr, 7);
+  g_assert_cmpuint (ckpt_fault_count (), ==, 0);
+  ckpt_fault_disarm ();
+  assert_log (f, "S7 P5");
+
+  /* A flushed checkpoint that somebody changed no longer counts: round 6
+   * (saved durably) is damaged, and is the victim of the save of 8, which
+   * flushes 8 first. */
+  damage (f, 6);
+  ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 0, 0);
+  save_ok (mgr, 8);
+  g_assert_cmpuint (ckpt_fault_count (), ==, 1);
+  ckpt_fault_disarm ();
+  assert_log (f, "S8 P6");
+
+  /* A flushed checkpoint rewritten in place (even with the same bytes) is
+   * not known to be on disk any more. Keep 3: 8 is flushed (saved
+   * durably), 9 deletes 7 without a flush... */
+  ckpt_manager_set_keep_total (mgr, 3);
+  save_ok (mgr, 9);
+  ckpt_manager_set_durable (mgr, TRUE);
+  save_ok (mgr, 10);
+  ckpt_manager_set_durable (mgr, FALSE);
+  ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 0, 0);
+  save_ok (mgr, 11);
+  g_assert_cmpuint (ckpt_fault_count (), ==, 0);
+  ckpt_fault_disarm ();
+  assert_log (f, "S9 S10 P7 S11 P8");
+  /* ... then somebody rewrites 10 in place: the save of 12 (victim 9)
+   * flushes again. */
+  {
+    g_autofree char *path = path_of (f, 10);
+    g_autoptr(GBytes) bytes = ckpt_test_read_bytes (path);
+
+    ckpt_test_write_file (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  }
+  ckpt_fault_arm (CKPT_FAULT_FSYNC_FILE | CKPT_FAULT_FSYNC_DIR, 0, 0);
+  save_ok (mgr, 12);
+  g_assert_cmpuint (ckpt_fault_count (), ==, 1);
+  ckpt_fault_disarm ();
+  assert_log (f, "S12 P9");
 }
 
 /* Item 9 ------------------------------------------------------------------ */
