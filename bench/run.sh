@@ -21,6 +21,10 @@
 #      bench/gjs-typed-arrays.js (typed arrays as tensors, docs/javascript.md)
 #      into OUT/gjs.tsv, and bench/c-tensor, the same tensor from C, into
 #      OUT/c-tensor.txt.
+#   6. with --gi-build GIBUILD (a build with introspection, e.g. _build):
+#      bench/python-save.py, saves and loads of a 256 MiB float32 array
+#      through the Python override next to numpy.save + fsync, into
+#      OUT/python-save.tsv and OUT/python-save.txt (medians).
 # --docs also copies the plot to docs/performance.png.
 # Defaults: --reps 5, --reps-large 3, --inner 10 (samples per repetition for
 # the 1 KiB tree and 1 MiB; a third of it for the 10k named doubles),
@@ -41,6 +45,7 @@ inner_large=2
 out=bench/results
 docs=0
 gjs_build=
+gi_build=
 python=/usr/bin/python3
 
 usage() { sed -n '3,31p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -55,6 +60,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --docs) docs=1; shift ;;
     --gjs) gjs_build=$2; shift 2 ;;
+    --gi-build) gi_build=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -138,6 +144,24 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg); took $((SECONDS - s
 "$python" bench/plot.py "$raw" --gap "$out/async-gap.txt" --machine "$machine" \
   --txt "$out/latest.txt" --png "$out/latest.png"
 log "wrote $out/latest.txt, $out/latest.tsv, $out/latest.png"
+if [ -n "$gi_build" ]; then
+  log "Python override: bench/python-save.py ($((SECONDS - start)) s)"
+  mkdir -p "$work/py"
+  GI_TYPELIB_PATH=$gi_build/ckpt-glib LD_LIBRARY_PATH=$gi_build/ckpt-glib PYTHONPATH=ckpt-glib/python \
+    "$python" bench/python-save.py --dir "$work/py" --reps "$((reps + 1))" \
+    > "$out/python-save.tsv" 2> "$out/python-save.err"
+  "$python" -c '
+import collections, statistics, sys
+d = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    rep, size, tool, op, sec, nbytes = line.rstrip("\n").split("\t")
+    d[(size, op, tool)].append(float(sec))
+for (size, op, tool), v in sorted(d.items()):
+    print("%-10s %-14s %-18s median %7.3f s  min %7.3f s  (%d samples)" % (size, op, tool, statistics.median(v), min(v), len(v)))
+' "$out/python-save.tsv" > "$out/python-save.txt"
+  cat "$out/python-save.err" >> "$out/python-save.txt"
+  log "wrote $out/python-save.txt"
+fi
 if [ "$docs" = 1 ]; then
   cp "$out/latest.png" docs/performance.png
   log "copied the plot to docs/performance.png"

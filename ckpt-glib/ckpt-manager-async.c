@@ -34,6 +34,7 @@ typedef struct
 
   /* Arguments */
   GVariant       *state;        /* save: the caller's value, referenced */
+  GVariant       *metadata;     /* save: a{sv} for the header, or NULL */
   GVariantType   *type;
   gint64          round_num;
   CkptParams      params;
@@ -50,6 +51,7 @@ ckpt_op_free (gpointer data)
   CkptOp *op = data;
 
   g_clear_pointer (&op->state, g_variant_unref);
+  g_clear_pointer (&op->metadata, g_variant_unref);
   g_clear_pointer (&op->type, g_variant_type_free);
   g_clear_pointer (&op->events, ckpt_events_free);
   g_free (op);
@@ -93,8 +95,8 @@ op_run (gpointer data)
   switch (op->kind)
     {
     case OP_SAVE:
-      ok = ckpt_manager_save_internal (self, op->state, op->round_num, &op->params,
-                                       op->events, cancellable, &error);
+      ok = ckpt_manager_save_full_internal (self, op->state, op->round_num, op->metadata,
+                                            &op->params, op->events, cancellable, &error);
       /* The state was the caller's; let it go here, not in another thread
        * later. */
       g_clear_pointer (&op->state, g_variant_unref);
@@ -273,6 +275,70 @@ ckpt_manager_save_finish (CkptManager   *self,
   CHECK_RESULT (result, self, ckpt_manager_save_async, FALSE);
 
   return ckpt_async_result_propagate_boolean (CKPT_ASYNC_RESULT (result), error);
+}
+
+/**
+ * ckpt_manager_save_full_async:
+ * @self: a manager
+ * @state: the state to save; a floating reference is sunk
+ * @round_num: the round, zero or more
+ * @metadata: (nullable): an `a{sv}` dictionary to store in the checkpoint's
+ *   header, or %NULL; a floating reference is sunk
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): the function to call when the save is done
+ * @user_data: data for @callback
+ *
+ * Saves @state with @metadata, like [method@Ckpt.Manager.save_full], in a
+ * worker thread, as [method@Ckpt.Manager.save_async] does (same queue, same
+ * order, same signals).
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_save_full_async (CkptManager         *self,
+                              GVariant            *state,
+                              gint64               round_num,
+                              GVariant            *metadata,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  CkptAsyncResult *result;
+
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (state != NULL);
+  g_return_if_fail (metadata == NULL || g_variant_is_of_type (metadata, G_VARIANT_TYPE_VARDICT));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  /* The tag of save_async: either _finish function finishes it. */
+  result = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
+  op_get (result)->state = g_variant_ref_sink (state);
+  if (metadata != NULL)
+    op_get (result)->metadata = g_variant_ref_sink (metadata);
+  op_get (result)->round_num = round_num;
+  op_queue (self, result);
+}
+
+/**
+ * ckpt_manager_save_full_finish:
+ * @self: a manager
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Ckpt.Manager.save_full_async] (the same as
+ * [method@Ckpt.Manager.save_finish]).
+ *
+ * Returns: %TRUE if the checkpoint was saved, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_save_full_finish (CkptManager   *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  return ckpt_manager_save_finish (self, result, error);
 }
 
 /**

@@ -1352,6 +1352,21 @@ ckpt_manager_save_internal (CkptManager          *self,
                             GCancellable         *cancellable,
                             GError              **error)
 {
+  return ckpt_manager_save_full_internal (self, state, round_num, NULL, params, events,
+                                          cancellable, error);
+}
+
+/* @metadata: (nullable): an a{sv} merged into the header's metadata */
+gboolean
+ckpt_manager_save_full_internal (CkptManager          *self,
+                                 GVariant             *state,
+                                 gint64                round_num,
+                                 GVariant             *metadata,
+                                 const CkptParams     *params,
+                                 CkptEvents           *events,
+                                 GCancellable         *cancellable,
+                                 GError              **error)
+{
   g_autoptr(GBytes) header = NULL;
   g_autoptr(GBytes) payload = NULL;
   g_autoptr(CkptStorageTxn) txn = NULL;
@@ -1365,7 +1380,7 @@ ckpt_manager_save_internal (CkptManager          *self,
    * checksum: a large payload is hashed while the disk writes it (durable
    * saves) or on a second thread during the write, rather than in a pass of
    * its own before (see ckpt-storage-local.c). */
-  ckpt_format_encode (state, round_num, g_get_real_time (), NULL,
+  ckpt_format_encode (state, round_num, g_get_real_time (), metadata,
                       CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
 
   txn = ckpt_storage_begin (self->storage, cancellable, error);
@@ -1662,6 +1677,70 @@ ckpt_manager_save (CkptManager   *self,
   ckpt_manager_get_params (self, &params);
 
   ret = ckpt_manager_save_internal (self, sunk, round_num, &params, events, cancellable, error);
+  ckpt_manager_emit_events (self, events);
+  return ret;
+}
+
+/**
+ * ckpt_manager_save_full:
+ * @self: a manager
+ * @state: the state to save; a floating reference is sunk
+ * @round_num: the round, zero or more
+ * @metadata: (nullable): an `a{sv}` dictionary to store in the checkpoint's
+ *   header, or %NULL; a floating reference is sunk
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Saves @state as the checkpoint of @round_num, like
+ * [method@Ckpt.Manager.save], with @metadata in the header of the file.
+ *
+ * The entries of @metadata are stored next to those the library writes
+ * itself (`ckpt-glib-version`, which @metadata cannot replace) and are
+ * read back, without loading the state, with
+ * [method@Ckpt.Manager.query_info] and [method@Ckpt.Info.get_metadata].
+ * The header is read whole by every load: keep the metadata small (a few
+ * KiB; it must stay under 4 GiB). Names starting with `ckpt-` are reserved
+ * for the library, and `python-types` is written by the Python override
+ * (see the Python page of the documentation).
+ *
+ * Returns: %TRUE if the checkpoint was saved, %FALSE with @error set
+ *   otherwise
+ *
+ * Since: 1.0
+ */
+gboolean
+ckpt_manager_save_full (CkptManager   *self,
+                        GVariant      *state,
+                        gint64         round_num,
+                        GVariant      *metadata,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autoptr(GVariant) sunk = NULL;
+  g_autoptr(GVariant) sunk_metadata = NULL;
+  g_autoptr(CkptEvents) events = NULL;
+  CkptParams params;
+  gboolean ret;
+
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), FALSE);
+  g_return_val_if_fail (state != NULL, FALSE);
+  g_return_val_if_fail (metadata == NULL ||
+                        g_variant_is_of_type (metadata, G_VARIANT_TYPE_VARDICT), FALSE);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  sunk = g_variant_ref_sink (state);
+  if (metadata != NULL)
+    sunk_metadata = g_variant_ref_sink (metadata);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return FALSE;
+
+  events = ckpt_events_new ();
+  ckpt_manager_get_params (self, &params);
+
+  ret = ckpt_manager_save_full_internal (self, sunk, round_num, sunk_metadata, &params, events,
+                                         cancellable, error);
   ckpt_manager_emit_events (self, events);
   return ret;
 }

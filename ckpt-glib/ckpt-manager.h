@@ -89,6 +89,13 @@ gboolean     ckpt_manager_save                    (CkptManager        *self,
                                                    GCancellable       *cancellable,
                                                    GError            **error);
 CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_save_full               (CkptManager        *self,
+                                                   GVariant           *state,
+                                                   gint64              round_num,
+                                                   GVariant           *metadata,
+                                                   GCancellable       *cancellable,
+                                                   GError            **error);
+CKPT_AVAILABLE_IN_1_0
 GVariant    *ckpt_manager_load                    (CkptManager        *self,
                                                    const GVariantType *type,
                                                    gint64              round_num,
@@ -138,6 +145,18 @@ void         ckpt_manager_save_async              (CkptManager         *self,
                                                    gpointer             user_data);
 CKPT_AVAILABLE_IN_1_0
 gboolean     ckpt_manager_save_finish             (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error);
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_save_full_async         (CkptManager         *self,
+                                                   GVariant            *state,
+                                                   gint64               round_num,
+                                                   GVariant            *metadata,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+gboolean     ckpt_manager_save_full_finish        (CkptManager         *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 CKPT_AVAILABLE_IN_1_0

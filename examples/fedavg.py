@@ -210,8 +210,8 @@ def main():
     initial['loss_history'].append(global_loss(initial, clients))
 
     # With no checkpoint in args.dir, this saves `initial` as round 0. Lists
-    # of floats are saved as `ad`; numpy=False gives them back as lists
-    # (they would be numpy arrays otherwise, when numpy is installed).
+    # of floats are saved as `ad` and come back as lists (numpy=False also
+    # reads a C-written fedavg checkpoint the same way).
     state, resumed = manager.load_latest_or_default(initial, numpy=False)
     if state['round'] != resumed:
         raise SystemExit('fedavg: %s: checkpoint %d holds the state of round %d'

@@ -193,7 +193,7 @@ wrap(Ckpt.Error, 'quark', 'ckpt_error_quark');
 
 // The async pairs as promises. The finish functions with an (out) argument
 // resolve to [value, out]; the others to their return value.
-for (const op of ['save', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds', 'delete'])
+for (const op of ['save', 'save_full', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds', 'delete'])
     Gio._promisify(Ckpt.Manager.prototype, `${op}_async`, `${op}_finish`);
 
 // The symbols of the namespace, from the GIR next to the typelib.
@@ -656,6 +656,29 @@ test('typed arrays as tensors: save and load without per-element work; ckpt show
     assertEqual(shown.i4.data, [-2147483648, 0, 2147483647], 'show i4');
     assertEqual(shown.be.data, [1.5, -0.25], 'show be');
     assertEqual(shown.empty, {dtype: '<f4', shape: [0, 4], data: []}, 'show empty');
+});
+
+test('save_full and save_full_async store metadata in the header', async () => {
+    const mgr = Ckpt.Manager.new_for_path(makeTmpDir(), null, 3, true);
+    const log = recordSignals(mgr);
+    const meta = new GLib.Variant('a{sv}', {
+        'python-types': new GLib.Variant('s', 'nt'),
+        'ckpt-glib-version': new GLib.Variant('s', 'not this'),
+    });
+    assertEqual(mgr.save_full(xd(1), 1, meta, null), true, 'save_full');
+    const info = mgr.query_info(1, true, null);
+    assertEqual(info.get_metadata().lookup_value('python-types', null).unpack(), 'nt', 'metadata entry');
+    assert(info.get_metadata().lookup_value('ckpt-glib-version', null).unpack() !== 'not this',
+        'the library version cannot be replaced');
+    assert(mgr.load(null, 1, null).equal(xd(1)), 'state');
+    assertEqual(await mgr.save_full_async(xd(2), 2, null, null), true, 'save_full_async, no metadata');
+    assertEqual(await mgr.save_full_async(xd(3), 3, meta, null), true, 'save_full_async');
+    assertEqual(mgr.query_info(3, false, null).get_metadata().lookup_value('python-types', null).unpack(),
+        'nt', 'async metadata entry');
+    assertEqual(mgr.query_info(2, false, null).get_metadata().lookup_value('python-types', null), null,
+        'no metadata entry');
+    assertEqual(log.saved, [1, 2, 3], 'saved signals');
+    await assertThrows(() => mgr.save_full_async(xd(3), 3, meta, null), Ckpt.Error, Ckpt.Error.EXISTS, 'save_full_async EXISTS');
 });
 
 test('async: save_async / load_async as promises', async () => {

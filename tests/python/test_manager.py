@@ -163,10 +163,13 @@ class SyncTests(ManagerTestCase):
         self.assertTrue(mgr.save(STATE, 3))
         self.assertEqual(self.listing(), ['ckpt_3'])
         back = mgr.load(3)
-        self.assertEqual(plain(back), STATE)
+        # Exactly what was saved: the list of floats is a list again (issue
+        # 14; it used to come back as a numpy array).
+        self.assertEqual(back, STATE)
+        self.assertIs(type(back['weights']), list)
         self.assertEqual(mgr.load(3, numpy=False), STATE)
         if np is not None:
-            self.assertIsInstance(back['weights'], np.ndarray)
+            self.assertIsInstance(mgr.load(3, numpy=True)['weights'], np.ndarray)
         self.assertEqual(plain(mgr.load(3, 'a{sv}')), STATE)
         self.assertEqual(plain(mgr.load(3, GLib.VariantType.new('a{sv}'))), STATE)
         self.assertEqual(plain(mgr.load(round_num=3, type='a{?*}')), STATE)
@@ -386,13 +389,13 @@ class SyncTests(ManagerTestCase):
     def test_conversion_errors_touch_nothing(self):
         mgr = self.manager()
         with self.assertRaises(TypeError) as cm:
-            mgr.save({'a': [1, None]}, 1)
+            mgr.save({'a': [1, 'x']}, 1)
         self.assertIn("value['a'][1]", str(cm.exception))
         with self.assertRaises(ValueError) as cm:
             mgr.save({'opt': {'steps': [0, 0, 0, 2**64]}}, 1)
         self.assertIn("value['opt']['steps'][3]", str(cm.exception))
         with self.assertRaises(TypeError):
-            mgr.load_latest_or_default(None)
+            mgr.load_latest_or_default({1: 'a', 'b': 2})
         self.assertEqual(self.listing(), [])
         self.assertEqual(mgr.list_rounds(), [])
 
@@ -567,7 +570,7 @@ class AsyncTests(ManagerTestCase):
         mgr = self.manager()
         called = []
         with self.assertRaises(TypeError) as cm:
-            mgr.save_async({'x': None}, 1, None, lambda *a: called.append(a))
+            mgr.save_async({'x': {1, 2}}, 1, None, lambda *a: called.append(a))
         self.assertIn("value['x']", str(cm.exception))
         with self.assertRaises(TypeError):
             mgr.load_latest_or_default_async([1, 'a'], None, lambda *a: called.append(a))

@@ -631,6 +631,25 @@ async void case_async_busy () throws GLib.Error {
     check (!m.get_busy (), "idle again");
 }
 
+async void case_save_full () throws GLib.Error {
+    var m = new Ckpt.Manager.for_path (make_tmp_dir (), null, 3, true);
+    var builder = new VariantBuilder (VariantType.VARDICT);
+    builder.add ("{sv}", "python-types", new Variant.string ("nt"));
+    var meta = builder.end ();
+    check (m.save_full (xd (1), 1, meta), "save_full");
+    var info = m.query_info (1, false);
+    check (info.get_metadata ().lookup_value ("python-types", VariantType.STRING).get_string () == "nt",
+           "save_full: metadata entry");
+    check (m.load (null, 1).equal (xd (1)), "save_full: state");
+    check (yield m.save_full_async (xd (2), 2, meta, null), "save_full_async");
+    info = m.query_info (2, false);
+    check (info.get_metadata ().lookup_value ("python-types", VariantType.STRING).get_string () == "nt",
+           "save_full_async: metadata entry");
+    check (yield m.save_full_async (xd (3), 3, null, null), "save_full_async without metadata");
+    check (m.query_info (3, false).get_metadata ().lookup_value ("python-types", null) == null,
+           "save_full_async: no metadata entry");
+}
+
 void case_query_info_prune () throws GLib.Error {
     var dir = make_tmp_dir ();
     var m = new Ckpt.Manager.for_path (dir, null, 0, true);
@@ -715,6 +734,10 @@ async void run_cases () {
 
     begin_case ("async: errors and cancellation");
     try { yield case_async_errors (); } catch (GLib.Error e) { unexpected (e, "async errors"); }
+    end_case ();
+
+    begin_case ("save_full and save_full_async: metadata in the header");
+    try { yield case_save_full (); } catch (GLib.Error e) { unexpected (e, "save_full"); }
     end_case ();
 
     begin_case ("Object (root: ...) without init (), and a bad prefix");

@@ -2,36 +2,44 @@
 """PyGObject override for ckpt-glib (``gi.repository.Ckpt``).
 
 It makes :class:`Ckpt.Manager` take and return plain Python values (dicts,
-lists, tuples, str, int, float, bool, bytes, numpy arrays), converted to and
-from GVariant by a fixed, documented mapping (``docs/python.md``), while a
-``GLib.Variant`` is still accepted as it is, and returned on request
-(``raw=True``).
+lists, tuples, str, int, float, bool, bytes, None, numpy arrays and scalars,
+torch tensors), converted to and from GVariant by a fixed, documented
+mapping (``docs/python.md``), while a ``GLib.Variant`` is still accepted as
+it is, and returned on request (``raw=True``). A value comes back as the
+Python type it was saved as.
 
 Python -> GVariant:
 
     bool -> b      int -> x (int64)    float -> d      str -> s
-    bytes, bytearray -> ay             GLib.Variant -> itself
-    dict (str keys) -> a{sv}           tuple -> (...)  Ckpt.Tensor -> (satay)
+    bytes, bytearray -> ay             None -> a maybe (mv, or mT in a list)
+    dict (str keys) -> a{sv}           dict (int keys) -> a{xv}
+    tuple -> (...)                     GLib.Variant -> itself
     list -> aT (all elements of one type T; [] -> av, or the array type of
             its siblings inside a list)
-    numpy 1-D float64/int32/int64/uint8/bool -> ad/ai/ax/ay/ab
-    any other numpy array (N-D, 0-d, float32, ...) -> tensor (satay)
-    numpy scalar -> its .item()        None, anything else -> TypeError
+    numpy array (any dtype, any shape), numpy scalar, torch tensor,
+    Ckpt.Tensor -> tensor (satay)
+
+The tensors share one GVariant type; which Python type each was is recorded
+in the checkpoint's header metadata (``python-types``), and loads give back
+that type. Arrays are passed to GLib without a copy when saved, and loaded
+numpy arrays are read-only views of the loaded data.
 
 GVariant -> Python: the reverse; fixed numeric arrays (ad ai ax ab an aq au
-at) and tensors become numpy arrays when numpy is installed (lists and
-Ckpt.Tensor otherwise), ay becomes bytes, a{..} a dict, other arrays lists,
-tuples tuples, maybe types None or the value, o and g str.
+at) become lists (numpy arrays with numpy=True), tensors numpy arrays (or
+what was recorded), ay bytes, a{..} a dict, other arrays lists, tuples
+tuples, maybe types None or the value, o and g str.
 """
 
 import array
 import collections
 import ctypes
+import ctypes.util
+import itertools
 import os
 import re
 import sys
 
-from gi.repository import GLib, Gio
+from gi.repository import GLib, GObject, Gio
 
 from ..module import get_introspection_module
 from ..overrides import override
@@ -46,8 +54,19 @@ _INT64_MAX = (1 << 63) - 1
 _TENSOR_TYPE = '(satay)'
 # A tensor's dtype: numpy's dtype.str of a numeric type: byte order ('<'
 # little, '>' big, '|' not applicable), kind (b bool, i signed, u unsigned,
-# f float, c complex) and the item size in bytes.
-_DTYPE_RE = re.compile(r'([<>|])([biufc])([1-9][0-9]*)')
+# f float, c complex, bf bfloat16) and the item size in bytes.
+_DTYPE_RE = re.compile(r'([<>|])(bf|[biufc])([1-9][0-9]*)')
+_NATIVE = '<' if sys.byteorder == 'little' else '>'
+
+# The header metadata entry recording the Python type of each tensor of the
+# state, one letter per (satay) value in the order of a depth-first walk of
+# the state (dict entries, array elements and tuple members in order):
+_META_KEY = 'python-types'
+_CODE_NUMPY = 'n'      # numpy.ndarray
+_CODE_SCALAR = 's'     # numpy scalar (numpy.generic)
+_CODE_TORCH = 't'      # torch.Tensor
+_CODE_TENSOR = 'T'     # Ckpt.Tensor
+_CODE_PLAIN = 'g'      # a (satay) inside a GLib.Variant given as it is
 
 # Fixed arrays: GVariant element type -> (array module typecode, numpy dtype).
 _FIXED = {
@@ -61,28 +80,90 @@ _FIXED = {
     'd': ('d', 'f8'),
 }
 
-# numpy (kind, itemsize) of a native-order 1-D array -> fixed array type.
-_NUMPY_FIXED = {
-    ('f', 8): 'ad',
-    ('i', 4): 'ai',
-    ('i', 8): 'ax',
-    ('u', 1): 'ay',
-    ('b', 1): 'ab',
-}
-
 
 class Tensor(collections.namedtuple('Tensor', ('dtype', 'shape', 'data'))):
     """A tensor without numpy: the Python side of the ``(satay)`` encoding.
 
-    ``dtype`` is a numpy dtype string such as ``'<f4'``, ``shape`` a tuple of
-    ints, ``data`` the elements' bytes in C order. Loads return one for each
-    tensor when numpy is not used, and saving one writes it as a tensor.
+    ``dtype`` is a numpy dtype string such as ``'<f4'`` (or ``'<bf2'`` for
+    bfloat16), ``shape`` a tuple of ints, ``data`` the elements' bytes in C
+    order. Saving one writes it as a tensor, and it comes back as one; loads
+    also return one for each tensor that numpy cannot represent (bfloat16)
+    or when ``numpy=False``.
     """
 
     __slots__ = ()
 
 
 __all__.append('Tensor')
+
+
+# Zero-copy GVariants over memory that Python owns, through libglib itself
+# (ctypes): g_variant_new_from_data() with a notify that drops the reference
+# keeping the buffer's owner alive, called by GLib when the last reference
+# to the variant goes (in whatever thread that happens). The variant reaches
+# PyGObject through a GValue. If any of this is unavailable, saves copy.
+
+class _ZeroCopy:
+    def __init__(self):
+        self.ok = False
+        self.alive = {}
+        self.keys = itertools.count(1)
+        try:
+            glib = ctypes.CDLL(ctypes.util.find_library('glib-2.0') or 'libglib-2.0.so.0')
+            gobject = ctypes.CDLL(ctypes.util.find_library('gobject-2.0') or
+                                  'libgobject-2.0.so.0')
+            self.notify_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+            self.new_from_data = glib.g_variant_new_from_data
+            self.new_from_data.restype = ctypes.c_void_p
+            self.new_from_data.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t,
+                                           ctypes.c_int, self.notify_type, ctypes.c_void_p]
+            self.type_checked = glib.g_variant_type_checked_
+            self.type_checked.restype = ctypes.c_void_p
+            self.type_checked.argtypes = [ctypes.c_char_p]
+            self.take_variant = gobject.g_value_take_variant
+            self.take_variant.restype = None
+            self.take_variant.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+            self.ay = self.type_checked(b'ay')
+            self.notify = self.notify_type(self._release)
+            self.ok = True
+            probe = (ctypes.c_char * 3).from_buffer_copy(b'ok!')
+            v = self.bytestring(probe, ctypes.addressof(probe), 3)
+            self.ok = (v.get_type_string() == 'ay' and bytes(v.get_data_as_bytes().get_data())
+                       == b'ok!')
+        except Exception:  # pragma: no cover - no libglib by name, no ctypes
+            self.ok = False
+
+    def _release(self, key):
+        self.alive.pop(key, None)
+
+    def bytestring(self, owner, address, size):
+        """An 'ay' over size bytes at address, which owner keeps alive."""
+        key = next(self.keys)
+        self.alive[key] = owner
+        ptr = self.new_from_data(self.ay, address, size, 1, self.notify, key)
+        value = GObject.Value()
+        value.init(GObject.TYPE_VARIANT)
+        self.take_variant(hash(value), ptr)
+        try:
+            return value.get_variant()
+        finally:
+            value.unset()
+
+
+_zero_copy = None
+
+
+def _bytestring(owner, address, size, as_bytes):
+    """An 'ay' variant of the size bytes at address (owned by owner), without
+    a copy when possible; as_bytes() gives them as bytes otherwise."""
+    global _zero_copy
+    if size == 0:
+        return _from_bytes('ay', b'')
+    if _zero_copy is None:
+        _zero_copy = _ZeroCopy()
+    if _zero_copy.ok:
+        return _zero_copy.bytestring(owner, address, size)
+    return _from_bytes('ay', as_bytes())
 
 
 # Paths inside a structure, for error messages: None is the value itself,
@@ -133,6 +214,12 @@ def _unify(p, q):
         return q
     if q == '*':
         return p
+    if p[0] == 'm' and q[0] != 'm':
+        inner = _unify(p[1:], q)
+        return None if inner is None else 'm' + inner
+    if q[0] == 'm' and p[0] != 'm':
+        inner = _unify(p, q[1:])
+        return None if inner is None else 'm' + inner
     if p[0] != q[0]:
         return None
     if p[0] in 'am':
@@ -171,12 +258,29 @@ def _check_str(s, path, what='str'):
                          % (_path_str(path), what, s, e.reason)) from None
 
 
-def _int(value, path):
+def _int(value, path, what=''):
     if not _INT64_MIN <= value <= _INT64_MAX:
-        raise ValueError('%s: %d is out of the range of a 64-bit signed integer '
+        raise ValueError('%s: %s%d is out of the range of a 64-bit signed integer '
                          '(GVariant type x: -2**63 .. 2**63-1); save it as a float or a str'
-                         % (_path_str(path), value))
+                         % (_path_str(path), what, value))
     return GLib.Variant.new_int64(value)
+
+
+class _Encoder:
+    """The state of one conversion: the record of the tensors' Python types
+    (None while a part is converted again, see _list_to_variant)."""
+
+    def __init__(self):
+        self.codes = []
+
+    def record(self, code):
+        if self.codes is not None:
+            self.codes.append(code)
+
+
+def _tensor_variant(dtype, shape, data):
+    return GLib.Variant.new_tuple(GLib.Variant.new_string(dtype),
+                                  GLib.Variant('at', list(shape)), data)
 
 
 def _numpy_to_variant(arr, np, path):
@@ -187,23 +291,53 @@ def _numpy_to_variant(arr, np, path):
     if kind not in 'biufc' or arr.dtype.fields is not None or arr.dtype.subdtype is not None:
         raise TypeError('%s: numpy arrays of dtype %s cannot be saved (only bool, integer, '
                         'float and complex dtypes)' % (_path_str(path), arr.dtype))
-    if not arr.dtype.isnative:
-        arr = arr.astype(arr.dtype.newbyteorder('='))
     if not arr.flags.c_contiguous:
         arr = np.array(arr, order='C')  # (ascontiguousarray makes a 0-d array 1-D)
-    if arr.ndim == 1:
-        fixed = _NUMPY_FIXED.get((kind, arr.dtype.itemsize))
-        if fixed is not None:
-            # GVariant booleans must be 0 or 1 to be in normal form: let GLib
-            # check (trusted=False) rather than trust the bytes of a bool array.
-            return _from_bytes(fixed, arr.tobytes(), trusted=(fixed != 'ab')), fixed
-    return _tensor_variant(arr.dtype.str, arr.shape, arr.tobytes()), _TENSOR_TYPE
+    # The dtype as it is, byte order included: '>f8' stays big-endian.
+    data = _bytestring(arr, arr.ctypes.data, arr.nbytes, arr.tobytes)
+    return _tensor_variant(arr.dtype.str, arr.shape, data)
 
 
-def _tensor_variant(dtype, shape, data):
-    return GLib.Variant.new_tuple(GLib.Variant.new_string(dtype),
-                                  GLib.Variant('at', list(shape)),
-                                  _from_bytes('ay', data))
+# torch dtype name -> the dtype string of its tensors (native byte order).
+_TORCH_DTYPES = {
+    'bool': '|b1', 'uint8': '|u1', 'int8': '|i1',
+    'int16': 'i2', 'int32': 'i4', 'int64': 'i8',
+    'float16': 'f2', 'bfloat16': 'bf2', 'float32': 'f4', 'float64': 'f8',
+    'complex64': 'c8', 'complex128': 'c16',
+}
+
+
+def _torch_dtype_str(name):
+    s = _TORCH_DTYPES.get(name)
+    if s is None:
+        return None
+    return s if s[0] == '|' else _NATIVE + s
+
+
+def _torch_to_variant(t, torch, path):
+    name = str(t.dtype).replace('torch.', '')
+    dtype = _torch_dtype_str(name)
+    if dtype is None:
+        raise TypeError('%s: torch tensors of dtype %s cannot be saved' % (_path_str(path), name))
+    if t.layout != torch.strided or t.is_quantized:
+        raise TypeError('%s: only dense torch tensors can be saved, not %s ones (use '
+                        '.to_dense())' % (_path_str(path), t.layout))
+    t = t.detach()
+    if t.device.type != 'cpu':
+        t = t.cpu()
+    if t.is_conj():
+        t = t.resolve_conj()
+    if t.is_neg():
+        t = t.resolve_neg()
+    if not t.is_contiguous():
+        t = t.contiguous()
+    size = t.numel() * t.element_size()
+
+    def as_bytes():
+        return ctypes.string_at(t.data_ptr(), size)
+
+    data = _bytestring(t, t.data_ptr() if size else 0, size, as_bytes)
+    return _tensor_variant(dtype, tuple(t.shape), data)
 
 
 def _tensor_to_variant(t, path):
@@ -229,10 +363,10 @@ def _tensor_to_variant(t, path):
     if len(data) != count * int(m.group(3)):
         raise ValueError('%s: Tensor data holds %d bytes; dtype %s and shape %r need %d'
                          % (_path_str(path), len(data), dtype, shape, count * int(m.group(3))))
-    return _tensor_variant(dtype, shape, bytes(data)), _TENSOR_TYPE
+    return _tensor_variant(dtype, shape, _from_bytes('ay', bytes(data)))
 
 
-def _list_to_variant(value, path, target):
+def _list_to_variant(value, path, target, enc):
     if not value:
         if target is not None:
             return GLib.Variant.new_array(GLib.VariantType.new(target[1:]), []), target
@@ -240,7 +374,7 @@ def _list_to_variant(value, path, target):
 
     # Lists of one scalar type, without a per-element Python loop.
     types = set(map(type, value))
-    if len(types) == 1:
+    if len(types) == 1 and (target is None or target[1] != 'm'):
         t = types.pop()
         if t is float:
             return _from_bytes('ad', array.array('d', value).tobytes()), 'ad'
@@ -253,7 +387,7 @@ def _list_to_variant(value, path, target):
                 pass  # the loop below names the element out of range
 
     elem_target = target[1:] if target is not None else None
-    results = [_to_variant(x, (path, i), elem_target) for i, x in enumerate(value)]
+    results = [_to_variant(x, (path, i), elem_target, enc) for i, x in enumerate(value)]
     pattern = results[0][1]
     for i in range(1, len(results)):
         unified = _unify(pattern, results[i][1])
@@ -272,79 +406,172 @@ def _list_to_variant(value, path, target):
 
     concrete = pattern.replace('*', 'v')
     children = []
-    for i, (child, _) in enumerate(results):
-        if child.get_type_string() != concrete:
-            # An empty list somewhere inside: rebuild it with its siblings' type.
-            child = _to_variant(value[i], (path, i), concrete)[0]
-        children.append(child)
+    codes, enc.codes = enc.codes, None  # recorded already, in the first pass
+    try:
+        for i, (child, _) in enumerate(results):
+            if child.get_type_string() != concrete:
+                # An empty list or a None somewhere inside: convert it again
+                # with its siblings' type.
+                child = _to_variant(value[i], (path, i), concrete, enc)[0]
+            children.append(child)
+    finally:
+        enc.codes = codes
     return GLib.Variant.new_array(GLib.VariantType.new(concrete), children), 'a' + pattern
 
 
-def _dict_to_variant(value, path):
+def _dict_to_variant(value, path, enc):
     entries = []
+    int_keys = None
     for key, item in value.items():
-        if not isinstance(key, str):
-            raise TypeError('%s: dict key %r is of type %s; only str keys can be saved (a{sv})'
-                            % (_path_str(path), key, _type_name(key)))
-        _check_str(key, path, 'dict key')
-        child = _to_variant(item, (path, key), None)[0]
-        entries.append(GLib.Variant.new_dict_entry(GLib.Variant.new_string(key),
-                                                   GLib.Variant.new_variant(child)))
-    return GLib.Variant.new_array(GLib.VariantType.new('{sv}'), entries), 'a{sv}'
+        is_int = isinstance(key, int) and not isinstance(key, bool)
+        if not is_int and not isinstance(key, str):
+            raise TypeError('%s: dict key %r is of type %s; only str keys (a{sv}) or int keys '
+                            '(a{xv}) can be saved' % (_path_str(path), key, _type_name(key)))
+        if int_keys is None:
+            int_keys = is_int
+        elif int_keys != is_int:
+            raise TypeError('%s: dict keys must be all str (a{sv}) or all int (a{xv}), but '
+                            'it has %r and %r' % (_path_str(path), next(iter(value)), key))
+        if is_int:
+            k = _int(key, path, 'dict key ')
+        else:
+            _check_str(key, path, 'dict key')
+            k = GLib.Variant.new_string(key)
+        child = _to_variant(item, (path, key), None, enc)[0]
+        entries.append(GLib.Variant.new_dict_entry(k, GLib.Variant.new_variant(child)))
+    entry_type = '{xv}' if int_keys else '{sv}'
+    return GLib.Variant.new_array(GLib.VariantType.new(entry_type), entries), 'a' + entry_type
 
 
-def _to_variant(value, path, target):
+def _record_variant(v, enc):
+    """Records the tensors inside a GLib.Variant given as it is."""
+    ts = v.get_type_string()
+    if _TENSOR_TYPE not in ts and 'v' not in ts:
+        return
+    if ts == _TENSOR_TYPE:
+        enc.record(_CODE_PLAIN)
+        return
+    c = ts[0]
+    if c == 'v':
+        _record_variant(v.get_variant(), enc)
+    elif c == 'm':
+        inner = v.get_maybe()
+        if inner is not None:
+            _record_variant(inner, enc)
+    elif c in 'a({':
+        for i in range(v.n_children()):
+            _record_variant(v.get_child_value(i), enc)
+
+
+def _maybe(value, path, target, enc):
+    """value (not None) as a Just of the maybe type target."""
+    if isinstance(value, GLib.Variant) and value.get_type_string() == target:
+        return value, target
+    child = _to_variant(value, path, target[1:], enc)[0]
+    return GLib.Variant.new_maybe(None, child), 'm' + child.get_type_string()
+
+
+def _is_numpy_scalar(value):
+    # numpy.float64 is a float subclass: it is saved as a numpy scalar.
+    np = sys.modules.get('numpy')
+    return np is not None and isinstance(value, np.generic)
+
+
+def _to_variant(value, path, target, enc):
     """Returns (variant, type pattern)."""
+    if value is None:
+        if target is not None and target[0] == 'm':
+            return GLib.Variant.new_maybe(GLib.VariantType.new(target[1:]), None), target
+        return GLib.Variant.new_maybe(GLib.VariantType.new('v'), None), 'm*'
+    if target is not None and target[0] == 'm':
+        return _maybe(value, path, target, enc)
     if isinstance(value, GLib.Variant):
+        if enc.codes is not None:
+            _record_variant(value, enc)
         return value, value.get_type_string()
     if isinstance(value, bool):
         return GLib.Variant.new_boolean(value), 'b'
     if isinstance(value, int):
         return _int(value, path), 'x'
-    if isinstance(value, float):
+    if isinstance(value, float) and (type(value) is float or not _is_numpy_scalar(value)):
         return GLib.Variant.new_double(value), 'd'
     if isinstance(value, str):
         _check_str(value, path)
         return GLib.Variant.new_string(value), 's'
     if isinstance(value, dict):
-        return _dict_to_variant(value, path)
+        return _dict_to_variant(value, path, enc)
     if isinstance(value, list):
-        return _list_to_variant(value, path, target)
+        return _list_to_variant(value, path, target, enc)
     if isinstance(value, Tensor):
-        return _tensor_to_variant(value, path)
+        enc.record(_CODE_TENSOR)
+        return _tensor_to_variant(value, path), _TENSOR_TYPE
     if isinstance(value, tuple):
         targets = _split_types(target[1:-1]) if target is not None else [None] * len(value)
-        results = [_to_variant(x, (path, i), t) for i, (x, t) in enumerate(zip(value, targets))]
+        results = [_to_variant(x, (path, i), t, enc)
+                   for i, (x, t) in enumerate(zip(value, targets))]
         return (GLib.Variant.new_tuple(*[v for v, _ in results]),
                 '(' + ''.join(p for _, p in results) + ')')
     if isinstance(value, (bytes, bytearray)):
         return _from_bytes('ay', bytes(value)), 'ay'
-    if value is None:
-        raise TypeError('%s: None cannot be saved: GVariant has no null value (leave the '
-                        'key out, or pass a GLib.Variant of a maybe type)' % _path_str(path))
     np = sys.modules.get('numpy')
     if np is not None:
         if isinstance(value, np.ndarray):
-            return _numpy_to_variant(value, np, path)
-        if isinstance(value, np.generic) and value.dtype.kind in 'biuf':
-            return _to_variant(value.item(), path, target)
+            v = _numpy_to_variant(value, np, path)
+            enc.record(_CODE_NUMPY)
+            return v, _TENSOR_TYPE
+        if isinstance(value, np.generic):
+            if value.dtype.kind not in 'biufc':
+                raise TypeError('%s: numpy scalars of dtype %s cannot be saved'
+                                % (_path_str(path), value.dtype))
+            v = _numpy_to_variant(np.asarray(value), np, path)
+            enc.record(_CODE_SCALAR)
+            return v, _TENSOR_TYPE
+    torch = sys.modules.get('torch')
+    if torch is not None and isinstance(value, torch.Tensor):
+        v = _torch_to_variant(value, torch, path)
+        enc.record(_CODE_TORCH)
+        return v, _TENSOR_TYPE
     raise TypeError('%s: cannot save a value of type %s (use dict, list, tuple, str, int, '
-                    'float, bool, bytes, a numpy array or a GLib.Variant)'
-                    % (_path_str(path), _type_name(value)))
+                    'float, bool, bytes, None, a numpy array or scalar, a torch tensor or a '
+                    'GLib.Variant)' % (_path_str(path), _type_name(value)))
+
+
+def _encode(value):
+    enc = _Encoder()
+    variant = _to_variant(value, None, None, enc)[0]
+    codes = ''.join(enc.codes)
+    if not codes.strip(_CODE_PLAIN):
+        return variant, None
+    return variant, GLib.Variant('a{sv}', {_META_KEY: GLib.Variant('s', codes)})
 
 
 def to_variant(value):
     """Converts a Python value to a GLib.Variant, by the mapping of docs/python.md.
 
-    Raises TypeError for a value that cannot be mapped (None, a list of
-    mixed types, an unsupported type) and ValueError for one out of range
-    (an int beyond int64, a str with a NUL); the message names the place,
-    e.g. ``value['opt']['steps'][3]``.
+    Raises TypeError for a value that cannot be mapped (a list of mixed
+    types, an unsupported type) and ValueError for one out of range (an int
+    beyond int64, a str with a NUL); the message names the place, e.g.
+    ``value['opt']['steps'][3]``. Tensors (numpy arrays and scalars, torch
+    tensors) are not copied: the variant refers to their memory, so do not
+    change them while it is alive. To keep their Python types, use
+    :func:`to_variant_with_metadata`.
     """
-    return _to_variant(value, None, None)[0]
+    return _encode(value)[0]
 
 
 __all__.append('to_variant')
+
+
+def to_variant_with_metadata(value):
+    """Like :func:`to_variant`, and returns ``(variant, metadata)``: the
+    header metadata (an ``a{sv}`` GLib.Variant recording the Python type of
+    each tensor, or None when there is nothing to record) that
+    :meth:`Manager.save` stores with the state and :func:`from_variant`
+    takes back."""
+    return _encode(value)
+
+
+__all__.append('to_variant_with_metadata')
 
 
 # GVariant -> Python
@@ -372,35 +599,59 @@ def _get_numpy(mode):
     raise TypeError('numpy must be None (automatic), True or False, not %r' % (mode,))
 
 
+def _get_torch():
+    torch = sys.modules.get('torch')
+    if torch is not None:
+        return torch
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
 def _bytes_of(v):
     if v.get_size() == 0:
         return b''
     return v.get_data_as_bytes().get_data()
 
 
-def _copy_into(out, v):
-    """Copies the first out.nbytes bytes of v's serialised data into out."""
-    if out.nbytes == 0:
-        return
-    ptr = v.get_data()
-    if isinstance(ptr, int) and ptr != 0:
-        # One memcpy from the variant's own buffer (held by v meanwhile).
-        ctypes.memmove(out.ctypes.data, ptr, out.nbytes)
+def _buffer_of(v):
+    """A ctypes buffer over v's serialised data, keeping v alive; None if
+    PyGObject does not give its address (or it is empty)."""
+    size = v.get_size()
+    ptr = v.get_data() if size else None
+    if not isinstance(ptr, int) or ptr == 0:
+        return None
+    buf = (ctypes.c_char * size).from_address(ptr)
+    buf._ckpt_variant = v
+    return buf
+
+
+def _numpy_view(v, dt, shape, np):
+    """A read-only numpy array over v's data (no copy), of dtype dt."""
+    buf = _buffer_of(v)
+    if buf is None:
+        out = np.frombuffer(bytearray(_bytes_of(v)), dt).reshape(shape)
     else:
-        out.reshape(-1).view('u1')[:] = bytearray(_bytes_of(v)[:out.nbytes])
+        out = np.frombuffer(buf, dt).reshape(shape)
+    out.flags.writeable = False
+    return out
 
 
-def _fixed_array(v, elem, np):
+def _fixed_array(v, elem, ctx):
     code, dtype = _FIXED[elem]
     size = v.get_size()
-    if np is not None:
+    if ctx.np_fixed is not None:
+        np = ctx.np_fixed
         dt = np.dtype(dtype)
         # A fixed array whose size is not a multiple of its element size is
         # empty (not in normal form; GVariant reads it so).
-        n = size // dt.itemsize if size % dt.itemsize == 0 else 0
-        out = np.empty(n, dt)
-        _copy_into(out, v)
-        return out
+        if size % dt.itemsize != 0 or size == 0:
+            out = np.empty(0, dt)
+            out.flags.writeable = False
+            return out
+        return _numpy_view(v, dt, (size // dt.itemsize,), np)
     data = _bytes_of(v)
     if elem == 'b':
         return [b != 0 for b in data]
@@ -410,7 +661,34 @@ def _fixed_array(v, elem, np):
     return a.tolist()
 
 
-def _tensor_from_variant(v, path, np):
+_TORCH_FROM_STR = {}
+
+
+def _to_torch(data, dtype, m, shape, torch):
+    if not _TORCH_FROM_STR:
+        for name in _TORCH_DTYPES:
+            _TORCH_FROM_STR[_TORCH_DTYPES[name].lstrip('|')] = getattr(torch, name)
+    tdtype = _TORCH_FROM_STR.get(m.group(2) + m.group(3))
+    if tdtype is None:
+        return None
+    # A writable copy: torch has no read-only tensors, and an optimizer
+    # changes its loaded state in place.
+    out = torch.empty(shape, dtype=tdtype)
+    size = data.get_size()
+    if size:
+        ptr = data.get_data()
+        if isinstance(ptr, int) and ptr:
+            ctypes.memmove(out.data_ptr(), ptr, size)
+        else:
+            ctypes.memmove(out.data_ptr(), _bytes_of(data), size)
+    if m.group(1) not in ('|', _NATIVE) and out.element_size() > 1:
+        view = out.view(torch.int16) if tdtype == torch.bfloat16 else out
+        view.numpy().byteswap(inplace=True)
+    return out
+
+
+def _tensor_from_variant(v, path, ctx):
+    code = ctx.next_code()
     dtype = v.get_child_value(0).get_string()
     shape = tuple(v.get_child_value(1).unpack())
     data = v.get_child_value(2)
@@ -426,7 +704,14 @@ def _tensor_from_variant(v, path, np):
         raise ValueError('%s: malformed tensor: %d bytes of data for dtype %s and shape %r '
                          '(load with raw=True to get the GLib.Variant)'
                          % (_path_str(path), data.get_size(), dtype, shape))
-    if np is None:
+    if code == _CODE_TORCH:
+        torch = _get_torch()
+        if torch is not None:
+            out = _to_torch(data, dtype, m, shape, torch)
+            if out is not None:
+                return out
+    np = ctx.np
+    if np is None or code == _CODE_TENSOR or m.group(2) == 'bf':
         return Tensor(dtype, shape, _bytes_of(data))
     try:
         dt = np.dtype(dtype)
@@ -435,57 +720,94 @@ def _tensor_from_variant(v, path, np):
     if dt is None or dt.itemsize != int(m.group(3)):
         raise ValueError('%s: malformed tensor: numpy does not know dtype %r'
                          % (_path_str(path), dtype))
-    out = np.empty(shape, dt)
-    _copy_into(out, data)
+    out = _numpy_view(data, dt, shape, np)
+    if code == _CODE_SCALAR and out.ndim == 0:
+        return out[()]
     return out
 
 
-def _from_variant(v, path, np):
+class _Decoder:
+    def __init__(self, numpy, metadata):
+        self.np = _get_numpy(numpy)
+        self.np_fixed = self.np if numpy is True else None
+        self.metadata = metadata
+        self.codes = None
+        self.pos = 0
+
+    def next_code(self):
+        if self.codes is None:
+            meta = self.metadata() if callable(self.metadata) else self.metadata
+            self.codes = _codes_of(meta)
+        code = self.codes[self.pos] if self.pos < len(self.codes) else _CODE_PLAIN
+        self.pos += 1
+        return code
+
+
+def _codes_of(metadata):
+    if metadata is None:
+        return ''
+    if isinstance(metadata, GLib.Variant):
+        if not metadata.is_of_type(GLib.VariantType.new('a{sv}')):
+            return ''
+        entry = metadata.lookup_value(_META_KEY, GLib.VariantType.new('s'))
+        return entry.get_string() if entry is not None else ''
+    codes = metadata.get(_META_KEY)
+    if isinstance(codes, GLib.Variant):
+        codes = codes.unpack()
+    return codes if isinstance(codes, str) else ''
+
+
+def _from_variant(v, path, ctx):
     ts = v.get_type_string()
     c = ts[0]
     if c == 'v':
-        return _from_variant(v.get_variant(), path, np)
+        return _from_variant(v.get_variant(), path, ctx)
     if c == 'a':
         elem = ts[1:]
         if elem == 'y':
             return _bytes_of(v)
         if elem in _FIXED:
-            return _fixed_array(v, elem, np)
+            return _fixed_array(v, elem, ctx)
         n = v.n_children()
         if elem[0] == '{':
             result = {}
             for i in range(n):
                 entry = v.get_child_value(i)
-                key = _from_variant(entry.get_child_value(0), path, np)
-                result[key] = _from_variant(entry.get_child_value(1), (path, key), np)
+                key = _from_variant(entry.get_child_value(0), path, ctx)
+                result[key] = _from_variant(entry.get_child_value(1), (path, key), ctx)
             return result
-        return [_from_variant(v.get_child_value(i), (path, i), np) for i in range(n)]
+        return [_from_variant(v.get_child_value(i), (path, i), ctx) for i in range(n)]
     if c == '(':
         if ts == _TENSOR_TYPE:
-            return _tensor_from_variant(v, path, np)
-        return tuple(_from_variant(v.get_child_value(i), (path, i), np)
+            return _tensor_from_variant(v, path, ctx)
+        return tuple(_from_variant(v.get_child_value(i), (path, i), ctx)
                      for i in range(v.n_children()))
     if c == '{':
-        return (_from_variant(v.get_child_value(0), path, np),
-                _from_variant(v.get_child_value(1), path, np))
+        return (_from_variant(v.get_child_value(0), path, ctx),
+                _from_variant(v.get_child_value(1), path, ctx))
     if c == 'm':
         inner = v.get_maybe()
-        return None if inner is None else _from_variant(inner, path, np)
+        return None if inner is None else _from_variant(inner, path, ctx)
     return v.unpack()
 
 
-def from_variant(variant, *, numpy=None):
+def from_variant(variant, *, numpy=None, metadata=None):
     """Converts a GLib.Variant to Python values, by the mapping of docs/python.md.
 
-    With ``numpy=None`` (the default) fixed numeric arrays and tensors become
-    numpy arrays when numpy can be imported; ``numpy=False`` gives lists and
-    :class:`Ckpt.Tensor` instead; ``numpy=True`` requires numpy. Arrays are
-    copies, writable and independent of the variant. ``None`` maps to
-    ``None``.
+    Tensors come back as the Python type that ``metadata`` (the header
+    metadata of the checkpoint, as :func:`to_variant_with_metadata` returns
+    it or ``Ckpt.Info.get_metadata()`` gives it) records, and as numpy arrays
+    when it records nothing. With ``numpy=None`` (the default) they are
+    numpy arrays when numpy can be imported; ``numpy=False`` gives
+    :class:`Ckpt.Tensor` instead (torch tensors stay torch tensors);
+    ``numpy=True`` requires numpy, and also gives the fixed arrays (``ad``,
+    ``ax``, ...) as numpy arrays instead of lists. numpy arrays are read-only
+    views of the variant's data (``.copy()`` makes a writable one); torch
+    tensors are writable copies. ``None`` maps to ``None``.
     """
     if variant is None:
         return None
-    return _from_variant(variant, None, _get_numpy(numpy))
+    return _from_variant(variant, None, _Decoder(numpy, metadata))
 
 
 __all__.append('from_variant')
@@ -502,16 +824,55 @@ def _variant_type(type):
                     % _type_name(type))
 
 
-def _convert(variant, raw, numpy):
+def _convert(variant, raw, numpy, metadata):
     if raw:
         return variant
-    return from_variant(variant, numpy=numpy)
+    return from_variant(variant, numpy=numpy, metadata=metadata)
 
 
 def _root_file(root):
     if isinstance(root, (str, bytes, os.PathLike)):
         return Gio.File.new_for_path(os.fspath(root))
     return root
+
+
+def _is_round(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _bind_load_args(method, args, kwargs, extra):
+    """The arguments of load() / load_async() in either order: the
+    override's (round_num, type, cancellable, ...) or the introspected one
+    (type, round_num, cancellable, ...). A round is an int; a type is a
+    GLib.VariantType, a type string or None, so the first argument decides.
+    Returns a dict of the arguments and the rest of args (user_data)."""
+    if not args or _is_round(args[0]):
+        names = ('round_num', 'type', 'cancellable') + extra
+    else:
+        names = ('type', 'round_num', 'cancellable') + extra
+    bound = dict(zip(names, args))
+    rest = args[len(names):]
+    if rest and not extra:
+        raise TypeError('%s() takes at most %d positional arguments (%d given)'
+                        % (method, len(names), len(args)))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TypeError('%s() got an unexpected keyword argument %r' % (method, key))
+        if key in bound:
+            raise TypeError('%s() got multiple values for argument %r' % (method, key))
+        bound[key] = value
+    if 'round_num' not in bound or not _is_round(bound['round_num']):
+        raise TypeError('%s() takes (round_num, type=None, cancellable=None%s) or, as '
+                        'introspected, (type, round_num, cancellable%s): round_num must be '
+                        'an int%s' % (method, ', callback=None, *user_data' if extra else '',
+                                      ', callback, *user_data' if extra else '',
+                                      '' if 'round_num' not in bound else
+                                      ', not %s' % _type_name(bound['round_num'])))
+    return bound, rest
+
+
+def _is_error(error, code):
+    return error.matches(Ckpt.error_quark(), code)
 
 
 class Manager(Ckpt.Manager):
@@ -524,8 +885,10 @@ class Manager(Ckpt.Manager):
     take the same arguments as in C, with ``prefix``, ``keep_total`` and
     ``keep_first`` optional.
 
-    ``save*`` accept any value of the mapping (or a GLib.Variant); ``load*``
-    return Python values, or the GLib.Variant with ``raw=True``.
+    ``save*`` accept any value of the mapping (or a GLib.Variant) and record
+    the Python types of its tensors in the checkpoint's header; ``load*``
+    return Python values of the types saved, or the GLib.Variant with
+    ``raw=True``.
     """
 
     def __init__(self, **kwargs):
@@ -543,74 +906,212 @@ class Manager(Ckpt.Manager):
                      keep_first=True):
         return Ckpt.Manager.new_for_path(os.fspath(path), prefix, keep_total, keep_first)
 
+    def _metadata_getter(self, round_num):
+        """The header metadata of round_num, read when a tensor needs it."""
+        def get():
+            try:
+                return Ckpt.Manager.query_info(self, round_num, False, None).get_metadata()
+            except GLib.Error:
+                return None  # gone since it was loaded: no record
+        return get
+
     # Synchronous
 
     def save(self, value, round_num, cancellable=None):
         """Saves a Python value (or a GLib.Variant) as the checkpoint of round_num."""
-        return Ckpt.Manager.save(self, to_variant(value), round_num, cancellable)
+        variant, metadata = _encode(value)
+        return Ckpt.Manager.save_full(self, variant, round_num, metadata, cancellable)
 
-    def load(self, round_num, type=None, cancellable=None, *, raw=False, numpy=None):
-        """Loads the checkpoint of round_num; type (a type string or GLib.VariantType)
-        is the type the state must have."""
-        variant = Ckpt.Manager.load(self, _variant_type(type), round_num, cancellable)
-        return _convert(variant, raw, numpy)
+    def save_full(self, value, round_num, metadata=None, cancellable=None):
+        """save() with more header metadata: a dict of GLib.Variant (or an a{sv}
+        GLib.Variant); the entry ``python-types`` is the override's."""
+        variant, meta = _encode(value)
+        return Ckpt.Manager.save_full(self, variant, round_num, _merge_metadata(metadata, meta),
+                                      cancellable)
+
+    def load(self, *args, raw=False, numpy=None, **kwargs):
+        """load(round_num, type=None, cancellable=None, *, raw=False, numpy=None),
+        or in the introspected order load(type, round_num, cancellable): loads the
+        checkpoint of round_num; type (a type string or GLib.VariantType) is the
+        type the state must have."""
+        a, _ = _bind_load_args('load', args, kwargs, ())
+        variant = Ckpt.Manager.load(self, _variant_type(a.get('type')), a['round_num'],
+                                    a.get('cancellable'))
+        return _convert(variant, raw, numpy, self._metadata_getter(a['round_num']))
 
     def load_latest(self, type=None, cancellable=None, *, raw=False, numpy=None):
         """Returns (value, round) of the newest intact checkpoint, (None, -1) if none."""
         variant, round_num = Ckpt.Manager.load_latest(self, _variant_type(type), cancellable)
         if variant is None:
             return None, -1
-        return _convert(variant, raw, numpy), round_num
+        return _convert(variant, raw, numpy, self._metadata_getter(round_num)), round_num
 
     def load_latest_or_default(self, default, cancellable=None, *, raw=False, numpy=None):
         """Returns (value, round) of the newest intact checkpoint; when there is none,
         saves default as round 0 and returns (default, 0) (default as loaded back)."""
-        variant, round_num = Ckpt.Manager.load_latest_or_default(self, to_variant(default),
-                                                                 cancellable)
-        return _convert(variant, raw, numpy), round_num
+        variant, metadata = _encode(default)
+        if metadata is None:
+            variant, round_num = Ckpt.Manager.load_latest_or_default(self, variant, cancellable)
+            return _convert(variant, raw, numpy, self._metadata_getter(round_num)), round_num
+        # With tensors: the same steps as the C function, with the record.
+        vtype = variant.get_type()
+        loaded, round_num = Ckpt.Manager.load_latest(self, vtype, cancellable)
+        if loaded is None:
+            try:
+                Ckpt.Manager.save_full(self, variant, 0, metadata, cancellable)
+                return _convert(variant, raw, numpy, metadata), 0
+            except GLib.Error as e:
+                if not (_is_error(e, Ckpt.Error.EXISTS) or _is_error(e, Ckpt.Error.SUPERSEDED)):
+                    raise
+            loaded, round_num = Ckpt.Manager.load_latest(self, vtype, cancellable)
+            if loaded is None:
+                return None, -1
+        return _convert(loaded, raw, numpy, self._metadata_getter(round_num)), round_num
 
     def list_rounds(self):
         """Returns the rounds of the checkpoints, ascending, as a list of ints."""
         return list(Ckpt.Manager.list_rounds(self))
 
     # Asynchronous: the conversion to GVariant happens in the call (errors
-    # are raised there), the disk work in a worker thread.
+    # are raised there), the disk work in a worker thread. Each returns what
+    # the introspected call returns.
 
     def save_async(self, value, round_num, cancellable=None, callback=None, *user_data):
-        Ckpt.Manager.save_async(self, to_variant(value), round_num, cancellable,
-                                callback, *user_data)
+        variant, metadata = _encode(value)
+        return Ckpt.Manager.save_full_async(self, variant, round_num, metadata, cancellable,
+                                            callback, *user_data)
 
-    def load_async(self, round_num, type=None, cancellable=None, callback=None, *user_data):
-        Ckpt.Manager.load_async(self, _variant_type(type), round_num, cancellable,
-                                callback, *user_data)
+    def save_full_async(self, value, round_num, metadata=None, cancellable=None, callback=None,
+                        *user_data):
+        variant, meta = _encode(value)
+        return Ckpt.Manager.save_full_async(self, variant, round_num,
+                                            _merge_metadata(metadata, meta), cancellable,
+                                            callback, *user_data)
+
+    def load_async(self, *args, **kwargs):
+        """load_async(round_num, type=None, cancellable=None, callback=None, *user_data),
+        or in the introspected order load_async(type, round_num, cancellable, callback,
+        *user_data)."""
+        a, user_data = _bind_load_args('load_async', args, kwargs, ('callback',))
+        round_num = a['round_num']
+        callback = a.get('callback')
+        if callback is not None:
+            user_callback = callback
+
+            def callback(source, result, *data):
+                _set_note(result, 'round', round_num)
+                return user_callback(source, result, *data)
+
+        return Ckpt.Manager.load_async(self, _variant_type(a.get('type')), round_num,
+                                       a.get('cancellable'), callback, *user_data)
 
     def load_finish(self, result, *, raw=False, numpy=None):
-        return _convert(Ckpt.Manager.load_finish(self, result), raw, numpy)
+        variant = Ckpt.Manager.load_finish(self, result)
+        round_num = _get_note(result, 'round')
+        metadata = self._metadata_getter(round_num) if round_num is not None else None
+        return _convert(variant, raw, numpy, metadata)
 
     def load_latest_async(self, type=None, cancellable=None, callback=None, *user_data):
-        Ckpt.Manager.load_latest_async(self, _variant_type(type), cancellable,
-                                       callback, *user_data)
+        return Ckpt.Manager.load_latest_async(self, _variant_type(type), cancellable,
+                                              callback, *user_data)
 
     def load_latest_finish(self, result, *, raw=False, numpy=None):
         variant, round_num = Ckpt.Manager.load_latest_finish(self, result)
         if variant is None:
             return None, -1
-        return _convert(variant, raw, numpy), round_num
+        return _convert(variant, raw, numpy, self._metadata_getter(round_num)), round_num
 
     def load_latest_or_default_async(self, default, cancellable=None, callback=None,
                                      *user_data):
-        Ckpt.Manager.load_latest_or_default_async(self, to_variant(default), cancellable,
-                                                  callback, *user_data)
+        variant, metadata = _encode(default)
+        if metadata is None or callback is None:
+            return Ckpt.Manager.load_latest_or_default_async(self, variant, cancellable,
+                                                             callback, *user_data)
+        # With tensors: load_latest_async, then save_full_async of the
+        # default, then (if another writer came first) load_latest_async
+        # again; the callback gets the last result, noted with the outcome.
+        vtype = variant.get_type()
+
+        def deliver(result, outcome):
+            _set_note(result, 'outcome', outcome)
+            callback(self, result, *user_data)
+
+        def on_reloaded(source, result):
+            try:
+                loaded, round_num = Ckpt.Manager.load_latest_finish(self, result)
+            except GLib.Error as e:
+                return deliver(result, e)
+            deliver(result, (loaded, round_num, None))
+
+        def on_saved(source, result):
+            try:
+                Ckpt.Manager.save_full_finish(self, result)
+            except GLib.Error as e:
+                if _is_error(e, Ckpt.Error.EXISTS) or _is_error(e, Ckpt.Error.SUPERSEDED):
+                    Ckpt.Manager.load_latest_async(self, vtype, cancellable, on_reloaded)
+                    return
+                return deliver(result, e)
+            deliver(result, (variant, 0, metadata))
+
+        def on_loaded(source, result):
+            try:
+                loaded, round_num = Ckpt.Manager.load_latest_finish(self, result)
+            except GLib.Error as e:
+                return deliver(result, e)
+            if loaded is not None:
+                return deliver(result, (loaded, round_num, None))
+            Ckpt.Manager.save_full_async(self, variant, 0, metadata, cancellable, on_saved)
+
+        return Ckpt.Manager.load_latest_async(self, vtype, cancellable, on_loaded)
 
     def load_latest_or_default_finish(self, result, *, raw=False, numpy=None):
-        variant, round_num = Ckpt.Manager.load_latest_or_default_finish(self, result)
-        return _convert(variant, raw, numpy), round_num
+        outcome = _get_note(result, 'outcome')
+        if outcome is None:
+            variant, round_num = Ckpt.Manager.load_latest_or_default_finish(self, result)
+            metadata = self._metadata_getter(round_num)
+        elif isinstance(outcome, GLib.Error):
+            raise outcome
+        else:
+            variant, round_num, metadata = outcome
+            if variant is None:
+                return None, -1
+            if metadata is None:
+                metadata = self._metadata_getter(round_num)
+        return _convert(variant, raw, numpy, metadata), round_num
 
     def list_rounds_async(self, cancellable=None, callback=None, *user_data):
-        Ckpt.Manager.list_rounds_async(self, cancellable, callback, *user_data)
+        return Ckpt.Manager.list_rounds_async(self, cancellable, callback, *user_data)
 
     def list_rounds_finish(self, result):
         return list(Ckpt.Manager.list_rounds_finish(self, result))
+
+
+def _merge_metadata(user, ours):
+    if user is None:
+        return ours
+    if isinstance(user, GLib.Variant):
+        user = {user.get_child_value(i).get_child_value(0).get_string():
+                user.get_child_value(i).get_child_value(1).get_variant()
+                for i in range(user.n_children())}
+    merged = {k: v if isinstance(v, GLib.Variant) else to_variant(v) for k, v in user.items()}
+    merged.pop(_META_KEY, None)
+    if ours is not None:
+        merged[_META_KEY] = ours.lookup_value(_META_KEY, None)
+    return GLib.Variant('a{sv}', merged)
+
+
+# Notes the override attaches to an async result between the callback and
+# the _finish call (the GObject wrapper carries them).
+
+def _set_note(result, key, value):
+    try:
+        setattr(result, '_ckpt_' + key, value)
+    except (AttributeError, TypeError):  # pragma: no cover
+        pass
+
+
+def _get_note(result, key):
+    return getattr(result, '_ckpt_' + key, None)
 
 
 Manager = override(Manager)
