@@ -6,6 +6,7 @@
 # include "ckpt-version-macros.h"
 # include "ckpt-enums.h"
 # include "ckpt-error.h"
+# include "ckpt-flags.h"
 # include "ckpt-info.h"
 # include "ckpt-manager.h"
 #undef CKPT_INSIDE

@@ -13,14 +13,8 @@ G_BEGIN_DECLS
 
 #define CKPT_TYPE_INFO (ckpt_info_get_type ())
 
-typedef struct _CkptInfo CkptInfo;
-
 CKPT_AVAILABLE_IN_1_0
-GType               ckpt_info_get_type           (void) G_GNUC_CONST;
-CKPT_AVAILABLE_IN_1_0
-CkptInfo           *ckpt_info_ref                (CkptInfo *info);
-CKPT_AVAILABLE_IN_1_0
-void                ckpt_info_unref              (CkptInfo *info);
+G_DECLARE_FINAL_TYPE (CkptInfo, ckpt_info, CKPT, INFO, GObject)
 
 CKPT_AVAILABLE_IN_1_0
 gint64              ckpt_info_get_round          (CkptInfo *info);
@@ -31,6 +25,8 @@ guint64             ckpt_info_get_state_size     (CkptInfo *info);
 CKPT_AVAILABLE_IN_1_0
 const GVariantType *ckpt_info_get_state_type     (CkptInfo *info);
 CKPT_AVAILABLE_IN_1_0
+const char         *ckpt_info_get_state_type_string (CkptInfo *info);
+CKPT_AVAILABLE_IN_1_0
 GDateTime          *ckpt_info_get_creation_time  (CkptInfo *info);
 CKPT_AVAILABLE_IN_1_0
 GVariant           *ckpt_info_get_metadata       (CkptInfo *info);
@@ -38,7 +34,5 @@ CKPT_AVAILABLE_IN_1_0
 guint               ckpt_info_get_format_version (CkptInfo *info);
 CKPT_AVAILABLE_IN_1_0
 gboolean            ckpt_info_get_verified       (CkptInfo *info);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CkptInfo, ckpt_info_unref)
 
 G_END_DECLS

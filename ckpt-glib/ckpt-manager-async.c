@@ -25,6 +25,8 @@ typedef enum
   OP_LOAD_LATEST_OR_DEFAULT,
   OP_LIST_ROUNDS,
   OP_DELETE,
+  OP_QUERY_INFO,
+  OP_PRUNE,
 } OpKind;
 
 /* The task data of an operation's CkptAsyncResult. */
@@ -37,12 +39,13 @@ typedef struct
   GVariant       *metadata;     /* save: a{sv} for the header, or NULL */
   GVariantType   *type;
   gint64          round_num;
+  guint           flags;        /* query_info, prune: their flags */
   CkptParams      params;
 
   /* Results, written by the worker, read in the caller's context */
   CkptEvents     *events;
   gint64          out_round_num;
-  gsize           n_rounds;
+  gsize           n_rounds;     /* list_rounds, prune */
 } CkptOp;
 
 static void
@@ -125,6 +128,17 @@ op_run (gpointer data)
 
     case OP_DELETE:
       ok = ckpt_manager_delete_internal (self, op->round_num, op->events, cancellable, &error);
+      break;
+
+    case OP_QUERY_INFO:
+      value = ckpt_manager_query_info_internal (self, op->round_num, op->flags, cancellable, &error);
+      value_free = g_object_unref;
+      break;
+
+    case OP_PRUNE:
+      value = ckpt_manager_prune_internal (self, op->flags, &op->params, &op->n_rounds,
+                                           op->events, cancellable, &error);
+      value_free = g_free;
       break;
 
     default:
@@ -640,4 +654,129 @@ ckpt_manager_delete_finish (CkptManager   *self,
   CHECK_RESULT (result, self, ckpt_manager_delete_async, FALSE);
 
   return ckpt_async_result_propagate_boolean (CKPT_ASYNC_RESULT (result), error);
+}
+
+/**
+ * ckpt_manager_query_info_async:
+ * @self: a manager
+ * @round_num: the round, zero or more
+ * @flags: flags, as for [method@Ckpt.Manager.query_info]
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): the function to call when the query is done
+ * @user_data: data for @callback
+ *
+ * Reads what the header of the checkpoint of @round_num says, like
+ * [method@Ckpt.Manager.query_info], in a worker thread, in call order with
+ * the other async operations of @self. @callback is called in the
+ * thread-default main context of the caller.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_query_info_async (CkptManager         *self,
+                               gint64               round_num,
+                               CkptQueryFlags       flags,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  CkptAsyncResult *result;
+
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  result = op_new (self, OP_QUERY_INFO, ckpt_manager_query_info_async,
+                   cancellable, callback, user_data);
+  op_get (result)->round_num = round_num;
+  op_get (result)->flags = flags;
+  op_queue (self, result);
+}
+
+/**
+ * ckpt_manager_query_info_finish:
+ * @self: a manager
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Ckpt.Manager.query_info_async].
+ *
+ * Returns: (transfer full): the checkpoint's info, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+CkptInfo *
+ckpt_manager_query_info_finish (CkptManager   *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  CHECK_RESULT (result, self, ckpt_manager_query_info_async, NULL);
+
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
+}
+
+/**
+ * ckpt_manager_prune_async:
+ * @self: a manager
+ * @flags: flags, as for [method@Ckpt.Manager.prune]
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): the function to call when the pruning is done
+ * @user_data: data for @callback
+ *
+ * Applies retention now, like [method@Ckpt.Manager.prune], in a worker
+ * thread, in call order with the other async operations of @self, with
+ * the retention properties as they are at this call. Its
+ * [signal@Ckpt.Manager::pruned], [signal@Ckpt.Manager::prune-failed] and
+ * [signal@Ckpt.Manager::corrupt] signals, and then @callback, are emitted
+ * in the thread-default main context of the caller.
+ *
+ * Since: 1.0
+ */
+void
+ckpt_manager_prune_async (CkptManager         *self,
+                          CkptPruneFlags       flags,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  CkptAsyncResult *result;
+
+  g_return_if_fail (CKPT_IS_MANAGER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  result = op_new (self, OP_PRUNE, ckpt_manager_prune_async, cancellable, callback, user_data);
+  op_get (result)->flags = flags;
+  op_queue (self, result);
+}
+
+/**
+ * ckpt_manager_prune_finish:
+ * @self: a manager
+ * @result: the result given to the callback
+ * @n_pruned: (out): return location for the number of rounds returned
+ * @error: return location for a #GError
+ *
+ * Finishes [method@Ckpt.Manager.prune_async].
+ *
+ * Returns: (transfer full) (array length=n_pruned): the rounds deleted (or
+ *   that would be deleted), ascending; an empty, non-%NULL array when
+ *   there are none; %NULL with @error set on failure (some rounds may have
+ *   been deleted then; the signals say which)
+ *
+ * Since: 1.0
+ */
+gint64 *
+ckpt_manager_prune_finish (CkptManager   *self,
+                           GAsyncResult  *result,
+                           gsize         *n_pruned,
+                           GError       **error)
+{
+  CkptOp *op;
+
+  CHECK_RESULT (result, self, ckpt_manager_prune_async, NULL);
+  g_return_val_if_fail (n_pruned != NULL, NULL);
+
+  op = op_get (CKPT_ASYNC_RESULT (result));
+  *n_pruned = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_rounds;
+
+  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }

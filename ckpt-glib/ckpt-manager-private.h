@@ -79,6 +79,18 @@ gboolean    ckpt_manager_delete_internal   (CkptManager       *self,
                                             CkptEvents        *events,
                                             GCancellable      *cancellable,
                                             GError           **error);
+CkptInfo   *ckpt_manager_query_info_internal (CkptManager       *self,
+                                              gint64             round_num,
+                                              CkptQueryFlags     flags,
+                                              GCancellable      *cancellable,
+                                              GError           **error);
+gint64     *ckpt_manager_prune_internal    (CkptManager       *self,
+                                            CkptPruneFlags     flags,
+                                            const CkptParams  *params,
+                                            gsize             *n_pruned,
+                                            CkptEvents        *events,
+                                            GCancellable      *cancellable,
+                                            GError           **error);
 
 /* Whether the manager could be set up at construction (a root, a valid
  * prefix); else a copy of that error. Every operation checks it first. */

@@ -1939,42 +1939,17 @@ ckpt_manager_list_rounds (CkptManager  *self,
   return ckpt_manager_list_rounds_internal (self, n_rounds, NULL, error);
 }
 
-/**
- * ckpt_manager_query_info:
- * @self: a manager
- * @round_num: the round, zero or more
- * @verify: whether to verify the checksum over the whole file (which reads
- *   all of it); the header is checked either way
- * @cancellable: (nullable): a #GCancellable
- * @error: return location for a #GError
- *
- * Reads what the header of the checkpoint of @round_num says, without
- * loading its state. Fails as [method@Ckpt.Manager.load] does:
- * %CKPT_ERROR_NOT_FOUND, %CKPT_ERROR_CORRUPT (a damaged header, a file
- * holding another round, or with @verify a checksum mismatch; no signal is
- * emitted), %CKPT_ERROR_UNSUPPORTED.
- *
- * Returns: (transfer full): the checkpoint's info, or %NULL with @error set
- *
- * Since: 1.0
- */
 CkptInfo *
-ckpt_manager_query_info (CkptManager   *self,
-                         gint64         round_num,
-                         gboolean       verify,
-                         GCancellable  *cancellable,
-                         GError       **error)
+ckpt_manager_query_info_internal (CkptManager     *self,
+                                  gint64           round_num,
+                                  CkptQueryFlags   flags,
+                                  GCancellable    *cancellable,
+                                  GError         **error)
 {
   g_auto(CkptFormatHeader) header = { 0, };
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) local_error = NULL;
-
-  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  if (!ckpt_manager_check_ready (self, error))
-    return NULL;
+  gboolean verify = (flags & CKPT_QUERY_VERIFY) != 0;
 
   if (!check_round (round_num, error))
     return NULL;
@@ -2003,6 +1978,42 @@ ckpt_manager_query_info (CkptManager   *self,
     }
 
   return ckpt_info_new_take (&header, g_bytes_get_size (bytes), verify);
+}
+
+/**
+ * ckpt_manager_query_info:
+ * @self: a manager
+ * @round_num: the round, zero or more
+ * @flags: flags; with %CKPT_QUERY_VERIFY the checksum over the whole file
+ *   is verified (which reads all of it); the header is checked either way
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Reads what the header of the checkpoint of @round_num says, without
+ * loading its state. Fails as [method@Ckpt.Manager.load] does:
+ * %CKPT_ERROR_NOT_FOUND, %CKPT_ERROR_CORRUPT (a damaged header, a file
+ * holding another round, or with %CKPT_QUERY_VERIFY a checksum mismatch;
+ * no signal is emitted), %CKPT_ERROR_UNSUPPORTED.
+ *
+ * Returns: (transfer full): the checkpoint's info, or %NULL with @error set
+ *
+ * Since: 1.0
+ */
+CkptInfo *
+ckpt_manager_query_info (CkptManager     *self,
+                         gint64           round_num,
+                         CkptQueryFlags   flags,
+                         GCancellable    *cancellable,
+                         GError         **error)
+{
+  g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!ckpt_manager_check_ready (self, error))
+    return NULL;
+
+  return ckpt_manager_query_info_internal (self, round_num, flags, cancellable, error);
 }
 
 static gboolean
@@ -2134,10 +2145,55 @@ ckpt_manager_delete (CkptManager   *self,
   return ret;
 }
 
+gint64 *
+ckpt_manager_prune_internal (CkptManager       *self,
+                             CkptPruneFlags     flags,
+                             const CkptParams  *params,
+                             gsize             *n_pruned,
+                             CkptEvents        *events,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
+  g_autoptr(CkptStorageTxn) txn = NULL;
+  g_autoptr(GArray) pruned = NULL;
+  gboolean ok;
+
+  *n_pruned = 0;
+  pruned = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  /* Nothing to prune in a root that does not exist: do not create it. */
+  {
+    g_autofree gint64 *present = NULL;
+    gsize n_present = 0;
+
+    present = ckpt_storage_list (self->storage, &n_present, cancellable, error);
+    if (present == NULL)
+      return NULL;
+    if (n_present == 0)
+      return g_new0 (gint64, 1);
+  }
+
+  txn = ckpt_storage_begin (self->storage, cancellable, error);
+  if (txn == NULL)
+    return NULL;
+  ok = apply_retention (self, txn, params, (flags & CKPT_PRUNE_DRY_RUN) != 0,
+                        events, pruned, cancellable, error);
+  g_clear_pointer (&txn, ckpt_storage_txn_free);
+
+  if (!ok)
+    return NULL;
+
+  *n_pruned = pruned->len;
+  if (pruned->len == 0)
+    return g_new0 (gint64, 1);
+  return (gint64 *) (gpointer) g_array_free (g_steal_pointer (&pruned), FALSE);
+}
+
 /**
  * ckpt_manager_prune:
  * @self: a manager
- * @dry_run: if %TRUE, delete nothing, only say what would be deleted
+ * @flags: flags; with %CKPT_PRUNE_DRY_RUN nothing is deleted, the call
+ *   only says what would be
  * @n_pruned: (out): return location for the number of rounds returned
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
@@ -2161,17 +2217,15 @@ ckpt_manager_delete (CkptManager   *self,
  * Since: 1.0
  */
 gint64 *
-ckpt_manager_prune (CkptManager   *self,
-                    gboolean       dry_run,
-                    gsize         *n_pruned,
-                    GCancellable  *cancellable,
-                    GError       **error)
+ckpt_manager_prune (CkptManager     *self,
+                    CkptPruneFlags   flags,
+                    gsize           *n_pruned,
+                    GCancellable    *cancellable,
+                    GError         **error)
 {
   g_autoptr(CkptEvents) events = NULL;
-  g_autoptr(CkptStorageTxn) txn = NULL;
-  g_autoptr(GArray) pruned = NULL;
   CkptParams params;
-  gboolean ok;
+  gint64 *pruned;
 
   g_return_val_if_fail (CKPT_IS_MANAGER (self), NULL);
   g_return_val_if_fail (n_pruned != NULL, NULL);
@@ -2181,35 +2235,9 @@ ckpt_manager_prune (CkptManager   *self,
   if (!ckpt_manager_check_ready (self, error))
     return NULL;
 
-  *n_pruned = 0;
   ckpt_manager_get_params (self, &params);
   events = ckpt_events_new ();
-  pruned = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-  /* Nothing to prune in a root that does not exist: do not create it. */
-  {
-    g_autofree gint64 *present = NULL;
-    gsize n_present = 0;
-
-    present = ckpt_storage_list (self->storage, &n_present, cancellable, error);
-    if (present == NULL)
-      return NULL;
-    if (n_present == 0)
-      return g_new0 (gint64, 1);
-  }
-
-  txn = ckpt_storage_begin (self->storage, cancellable, error);
-  if (txn == NULL)
-    return NULL;
-  ok = apply_retention (self, txn, &params, dry_run, events, pruned, cancellable, error);
-  g_clear_pointer (&txn, ckpt_storage_txn_free);
-
+  pruned = ckpt_manager_prune_internal (self, flags, &params, n_pruned, events, cancellable, error);
   ckpt_manager_emit_events (self, events);
-  if (!ok)
-    return NULL;
-
-  *n_pruned = pruned->len;
-  if (pruned->len == 0)
-    return g_new0 (gint64, 1);
-  return (gint64 *) (gpointer) g_array_free (g_steal_pointer (&pruned), FALSE);
+  return pruned;
 }

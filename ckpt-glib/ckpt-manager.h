@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "ckpt-flags.h"
 #include "ckpt-info.h"
 #include "ckpt-version-macros.h"
 
@@ -121,7 +122,7 @@ gint64      *ckpt_manager_list_rounds             (CkptManager        *self,
 CKPT_AVAILABLE_IN_1_0
 CkptInfo    *ckpt_manager_query_info              (CkptManager        *self,
                                                    gint64              round_num,
-                                                   gboolean            verify,
+                                                   CkptQueryFlags      flags,
                                                    GCancellable       *cancellable,
                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 CKPT_AVAILABLE_IN_1_0
@@ -131,7 +132,7 @@ gboolean     ckpt_manager_delete                  (CkptManager        *self,
                                                    GError            **error);
 CKPT_AVAILABLE_IN_1_0
 gint64      *ckpt_manager_prune                   (CkptManager        *self,
-                                                   gboolean            dry_run,
+                                                   CkptPruneFlags      flags,
                                                    gsize              *n_pruned,
                                                    GCancellable       *cancellable,
                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
@@ -212,5 +213,27 @@ CKPT_AVAILABLE_IN_1_0
 gboolean     ckpt_manager_delete_finish           (CkptManager         *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_query_info_async        (CkptManager         *self,
+                                                   gint64               round_num,
+                                                   CkptQueryFlags       flags,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+CkptInfo    *ckpt_manager_query_info_finish       (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+CKPT_AVAILABLE_IN_1_0
+void         ckpt_manager_prune_async             (CkptManager         *self,
+                                                   CkptPruneFlags       flags,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+CKPT_AVAILABLE_IN_1_0
+gint64      *ckpt_manager_prune_finish            (CkptManager         *self,
+                                                   GAsyncResult        *result,
+                                                   gsize               *n_pruned,
+                                                   GError             **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

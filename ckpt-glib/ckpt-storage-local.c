@@ -927,7 +927,7 @@ local_read (CkptStorage          *self,
   else if ((guint64) st.st_size > G_MAXSIZE)
     {
       close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_FAILED,
                    "Checkpoint ‘%s’ is too large to map", path);
       return NULL;
     }

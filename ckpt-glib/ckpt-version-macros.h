@@ -5,11 +5,7 @@
 # error "Only <ckpt-glib/ckpt-glib.h> can be included directly."
 #endif
 
-#include <glib.h>
-
-#ifndef _CKPT_EXTERN
-# define _CKPT_EXTERN __attribute__((visibility ("default"))) extern
-#endif
-
-#define CKPT_AVAILABLE_IN_ALL _CKPT_EXTERN
-#define CKPT_AVAILABLE_IN_1_0 _CKPT_EXTERN
+/* The version macros (CKPT_AVAILABLE_IN_*, CKPT_DEPRECATED_IN_*, the
+ * CKPT_VERSION_MIN_REQUIRED and CKPT_VERSION_MAX_ALLOWED checks) need the
+ * version numbers, so they live in the generated ckpt-version.h. */
+#include "ckpt-version.h"

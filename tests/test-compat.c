@@ -452,7 +452,7 @@ test_later_manager (Fixture       *f,
 
       for (int verify = 0; verify < 2; verify++)
         {
-          info = ckpt_manager_query_info (mgr, 2, verify, NULL, &error);
+          info = ckpt_manager_query_info (mgr, 2, verify ? CKPT_QUERY_VERIFY : CKPT_QUERY_NONE, NULL, &error);
           g_assert_null (info);
           assert_unsupported_error (error, version);
           g_clear_error (&error);
@@ -517,7 +517,7 @@ test_later_damaged (Fixture       *f,
       put_round (f, 1, old);
       put_round (f, 2, damaged);
 
-      info = ckpt_manager_query_info (mgr, 2, TRUE, NULL, &error);
+      info = ckpt_manager_query_info (mgr, 2, CKPT_QUERY_VERIFY, NULL, &error);
       g_assert_null (info);
       g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
       g_clear_error (&error);

@@ -546,7 +546,7 @@ test_prune_failed (Fixture       *f,
 
   /* prune() reports it the same way, and fails with the error. */
   ckpt_fault_arm (CKPT_FAULT_UNLINK, 1, EIO);
-  pruned = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  pruned = ckpt_manager_prune (mgr, CKPT_PRUNE_NONE, &n, NULL, &error);
   ckpt_fault_disarm ();
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
   g_assert_null (pruned);
@@ -664,13 +664,13 @@ test_damaged_not_kept (Fixture       *f,
 
   /* ckpt prune --keep-total 2: the newest two that verify are 2 and 3. */
   mgr = new_manager (f, 2, FALSE);
-  pruned = ckpt_manager_prune (mgr, TRUE, &n, NULL, &error);
+  pruned = ckpt_manager_prune (mgr, CKPT_PRUNE_DRY_RUN, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 1);
   g_assert_cmpint (pruned[0], ==, 1);
   g_clear_pointer (&pruned, g_free);
   assert_log (f, "C5 C4");
-  pruned = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  pruned = ckpt_manager_prune (mgr, CKPT_PRUNE_NONE, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 1);
   g_clear_pointer (&pruned, g_free);

@@ -65,7 +65,7 @@ case "$cflags" in
   *) fail "cflags do not point into the DESTDIR: $cflags" ;;
 esac
 [ -e "$libdir/libckpt-glib-1.0.so" ] || fail "no libckpt-glib-1.0.so in $libdir"
-for h in ckpt-glib.h ckpt-version.h ckpt-enums.h ckpt-error.h ckpt-manager.h ckpt-version-macros.h; do
+for h in ckpt-glib.h ckpt-version.h ckpt-enums.h ckpt-error.h ckpt-flags.h ckpt-info.h ckpt-manager.h ckpt-version-macros.h; do
   find "$destdir" -path "*/include/ckpt-glib-1.0/ckpt-glib/$h" | grep -q . \
     || fail "header $h not installed under include/ckpt-glib-1.0/ckpt-glib/"
 done
@@ -75,6 +75,8 @@ fi
 
 # 3. A program written only against the installed API.
 cat >"$work/prog.c" <<'EOF'
+#define CKPT_VERSION_MIN_REQUIRED CKPT_VERSION_1_0
+#define CKPT_VERSION_MAX_ALLOWED CKPT_VERSION_1_0
 #include <ckpt-glib/ckpt-glib.h>
 #include <string.h>
 
@@ -138,6 +140,21 @@ main (int argc, char **argv)
 
   error_class = g_type_class_ref (CKPT_TYPE_ERROR);
   CHECK (g_enum_get_value (error_class, CKPT_ERROR_CORRUPT) != NULL);
+  CHECK (g_enum_get_value (error_class, CKPT_ERROR_FAILED) != NULL);
+
+  {
+    g_autoptr(CkptInfo) info = ckpt_manager_query_info (mgr, 4, CKPT_QUERY_VERIFY, NULL, &error);
+    gint64 info_round = -1;
+
+    CHECK_NO_ERROR (error);
+    CHECK (G_IS_OBJECT (info));
+    g_object_get (info, "round", &info_round, NULL);
+    CHECK (info_round == 4 && ckpt_info_get_verified (info));
+  }
+  CHECK (G_TYPE_IS_FLAGS (CKPT_TYPE_PRUNE_FLAGS) && G_TYPE_IS_FLAGS (CKPT_TYPE_QUERY_FLAGS));
+  CHECK (ckpt_get_major_version () == CKPT_MAJOR_VERSION);
+  CHECK (ckpt_get_minor_version () == CKPT_MINOR_VERSION);
+  CHECK (ckpt_get_micro_version () == CKPT_MICRO_VERSION);
 
   CHECK (ckpt_manager_get_keep_first (mgr));
   CHECK (ckpt_manager_get_keep_total (mgr) == 3);
@@ -161,6 +178,36 @@ EOF
 # shellcheck disable=SC2086
 if "$cc" -c -o "$work/direct.o" "$work/direct.c" $cflags >/dev/null 2>&1; then
   fail "including <ckpt-glib/ckpt-manager.h> directly compiles"
+fi
+
+# The version macros: CKPT_VERSION_MAX_ALLOWED older than
+# CKPT_VERSION_MIN_REQUIRED, or a CKPT_VERSION_MIN_REQUIRED older than 1.0,
+# is an error; a symbol deprecated in 1.0 warns once 1.0 is the minimum,
+# and not with CKPT_DISABLE_DEPRECATION_WARNINGS.
+cat >"$work/versions.c" <<'EOF'
+#include <ckpt-glib/ckpt-glib.h>
+CKPT_DEPRECATED_IN_1_0_FOR (ckpt_get_major_version) int old_call (void);
+int main (void) { return old_call (); }
+EOF
+for defs in "-DCKPT_VERSION_MIN_REQUIRED=CKPT_VERSION_1_0 -DCKPT_VERSION_MAX_ALLOWED=0" \
+            "-DCKPT_VERSION_MIN_REQUIRED=0"; do
+  # shellcheck disable=SC2086
+  if "$cc" -std=gnu11 -c -o "$work/versions.o" "$work/versions.c" $defs $cflags >/dev/null 2>&1; then
+    fail "the version checks accept $defs"
+  fi
+done
+# shellcheck disable=SC2086
+if "$cc" -std=gnu11 -Werror=deprecated-declarations -c -o "$work/versions.o" "$work/versions.c" \
+     $cflags >"$work/versions.log" 2>&1; then
+  fail "a symbol marked CKPT_DEPRECATED_IN_1_0_FOR does not warn"
+fi
+grep -q "ckpt_get_major_version" "$work/versions.log" \
+  || fail "the deprecation warning does not name the replacement: $(cat "$work/versions.log")"
+# shellcheck disable=SC2086
+if ! "$cc" -std=gnu11 -Werror=deprecated-declarations -DCKPT_DISABLE_DEPRECATION_WARNINGS \
+     -c -o "$work/versions.o" "$work/versions.c" $cflags >"$work/versions.log" 2>&1; then
+  sed 's/^/# /' "$work/versions.log"
+  fail "CKPT_DISABLE_DEPRECATION_WARNINGS does not silence a deprecation"
 fi
 
 # 4. Run it against the installed library.

@@ -1701,7 +1701,7 @@ test_query_info (Fixture       *f,
 
   save_ok (mgr, make_state (3), 3);
   now = g_date_time_new_now_utc ();
-  info = ckpt_manager_query_info (mgr, 3, TRUE, NULL, &error);
+  info = ckpt_manager_query_info (mgr, 3, CKPT_QUERY_VERIFY, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ckpt_info_get_round (info), ==, 3);
   {
@@ -1723,24 +1723,24 @@ test_query_info (Fixture       *f,
   /* Damage in the state: seen only when verifying. */
   contents[length - 1] ^= 0x20;
   ckpt_test_write_file (path3, contents, length);
-  unverified = ckpt_manager_query_info (mgr, 3, FALSE, NULL, &error);
+  unverified = ckpt_manager_query_info (mgr, 3, CKPT_QUERY_NONE, NULL, &error);
   g_assert_no_error (error);
   g_assert_false (ckpt_info_get_verified (unverified));
-  g_assert_null (ckpt_manager_query_info (mgr, 3, TRUE, NULL, &error));
+  g_assert_null (ckpt_manager_query_info (mgr, 3, CKPT_QUERY_VERIFY, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   g_clear_error (&error);
 
   /* Another round's file under this name. */
   contents[length - 1] ^= 0x20;
   ckpt_test_write_file (path4, contents, length);
-  g_assert_null (ckpt_manager_query_info (mgr, 4, FALSE, NULL, &error));
+  g_assert_null (ckpt_manager_query_info (mgr, 4, CKPT_QUERY_NONE, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_CORRUPT);
   g_clear_error (&error);
 
-  g_assert_null (ckpt_manager_query_info (mgr, 9, TRUE, NULL, &error));
+  g_assert_null (ckpt_manager_query_info (mgr, 9, CKPT_QUERY_VERIFY, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_null (ckpt_manager_query_info (mgr, -1, TRUE, NULL, &error));
+  g_assert_null (ckpt_manager_query_info (mgr, -1, CKPT_QUERY_VERIFY, NULL, &error));
   g_assert_error (error, CKPT_ERROR, CKPT_ERROR_INVALID_ARGUMENT);
 
   g_assert_finalize_object (mgr);
@@ -1765,7 +1765,7 @@ test_prune (Fixture       *f,
   recorder_init (&rec, mgr);
   ckpt_manager_set_keep_total (mgr, 3);
 
-  dry = ckpt_manager_prune (mgr, TRUE, &n, NULL, &error);
+  dry = ckpt_manager_prune (mgr, CKPT_PRUNE_DRY_RUN, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 2);
   g_assert_cmpint (dry[0], ==, 2);
@@ -1773,7 +1773,7 @@ test_prune (Fixture       *f,
   recorder_assert (&rec, "");
   ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_2", "ckpt_3", "ckpt_4", "ckpt_5");
 
-  done = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  done = ckpt_manager_prune (mgr, CKPT_PRUNE_NONE, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 2);
   g_assert_cmpint (done[0], ==, 2);
@@ -1781,7 +1781,7 @@ test_prune (Fixture       *f,
   recorder_assert (&rec, "P2 P3");
   ckpt_test_assert_listing (f->root_path, "ckpt_1", "ckpt_4", "ckpt_5");
 
-  none = ckpt_manager_prune (mgr, FALSE, &n, NULL, &error);
+  none = ckpt_manager_prune (mgr, CKPT_PRUNE_NONE, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (none);
   g_assert_cmpuint (n, ==, 0);
@@ -2759,7 +2759,7 @@ test_error_enum (Fixture       *f,
   static const int codes[] = {
     CKPT_ERROR_NOT_FOUND, CKPT_ERROR_EXISTS, CKPT_ERROR_TYPE_MISMATCH,
     CKPT_ERROR_CORRUPT, CKPT_ERROR_UNSUPPORTED, CKPT_ERROR_INVALID_ARGUMENT,
-    CKPT_ERROR_BUSY, CKPT_ERROR_SUPERSEDED,
+    CKPT_ERROR_BUSY, CKPT_ERROR_SUPERSEDED, CKPT_ERROR_FAILED,
   };
   g_autoptr(GEnumClass) klass = g_type_class_ref (CKPT_TYPE_ERROR);
   gsize i;

@@ -124,7 +124,7 @@ test_object_new_works (Fixture       *f,
   g_assert_cmpint (g_variant_get_int32 (value), ==, 1);
   g_clear_pointer (&value, g_variant_unref);
 
-  info = ckpt_manager_query_info (manager, 1, TRUE, NULL, &error);
+  info = ckpt_manager_query_info (manager, 1, CKPT_QUERY_VERIFY, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (ckpt_info_get_round (info), ==, 1);
 
@@ -132,7 +132,7 @@ test_object_new_works (Fixture       *f,
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 2);
 
-  pruned = ckpt_manager_prune (manager, TRUE, &n, NULL, &error);
+  pruned = ckpt_manager_prune (manager, CKPT_PRUNE_DRY_RUN, &n, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n, ==, 0);
 
@@ -193,8 +193,8 @@ check_unusable (CkptManager *manager,
   EXPECT_INVALID (g_assert_null (ckpt_manager_load_latest (manager, NULL, NULL, NULL, &error)));
   EXPECT_INVALID (g_assert_null (ckpt_manager_load_latest_or_default (manager, state, NULL, NULL, &error)));
   EXPECT_INVALID (g_assert_null (ckpt_manager_list_rounds (manager, &n, &error)));
-  EXPECT_INVALID (g_assert_null (ckpt_manager_query_info (manager, 1, TRUE, NULL, &error)));
-  EXPECT_INVALID (g_assert_null (ckpt_manager_prune (manager, FALSE, &n, NULL, &error)));
+  EXPECT_INVALID (g_assert_null (ckpt_manager_query_info (manager, 1, CKPT_QUERY_VERIFY, NULL, &error)));
+  EXPECT_INVALID (g_assert_null (ckpt_manager_prune (manager, CKPT_PRUNE_NONE, &n, NULL, &error)));
   EXPECT_INVALID (g_assert_false (ckpt_manager_delete (manager, 1, NULL, &error)));
 
   /* Async: the error arrives through the result, never from within the

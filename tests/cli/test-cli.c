@@ -1347,7 +1347,7 @@ test_prune_keep_first_default (Fixture       *fixture,
                             "root", root, "keep-total", 3, NULL);
   g_assert_no_error (error);
   g_assert_true (ckpt_manager_get_keep_first (manager));
-  pruned = ckpt_manager_prune (manager, TRUE, &n_pruned, NULL, &error);
+  pruned = ckpt_manager_prune (manager, CKPT_PRUNE_DRY_RUN, &n_pruned, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (n_pruned, ==, 7);
   g_assert_cmpint (pruned[0], ==, 1);

@@ -11,6 +11,7 @@
 import Ckpt from 'gi://Ckpt?version=1.0';
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';
+import GObject from 'gi://GObject';
 import System from 'system';
 
 /* ---------------------------------------------------------------- helpers */
@@ -190,10 +191,13 @@ for (const name of ['new', 'new_for_path'])
     wrap(Ckpt.Manager, name, `ckpt_manager_${name}`);
 wrap(Ckpt, 'error_quark', 'ckpt_error_quark');
 wrap(Ckpt.Error, 'quark', 'ckpt_error_quark');
+for (const part of ['major', 'minor', 'micro'])
+    wrap(Ckpt, `get_${part}_version`, `ckpt_get_${part}_version`);
 
 // The async pairs as promises. The finish functions with an (out) argument
 // resolve to [value, out]; the others to their return value.
-for (const op of ['save', 'save_full', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds', 'delete'])
+for (const op of ['save', 'save_full', 'load', 'load_latest', 'load_latest_or_default', 'list_rounds', 'delete',
+    'query_info', 'prune'])
     Gio._promisify(Ckpt.Manager.prototype, `${op}_async`, `${op}_finish`);
 
 // The symbols of the namespace, from the GIR next to the typelib.
@@ -666,16 +670,16 @@ test('save_full and save_full_async store metadata in the header', async () => {
         'ckpt-glib-version': new GLib.Variant('s', 'not this'),
     });
     assertEqual(mgr.save_full(xd(1), 1, meta, null), true, 'save_full');
-    const info = mgr.query_info(1, true, null);
+    const info = mgr.query_info(1, Ckpt.QueryFlags.VERIFY, null);
     assertEqual(info.get_metadata().lookup_value('python-types', null).unpack(), 'nt', 'metadata entry');
     assert(info.get_metadata().lookup_value('ckpt-glib-version', null).unpack() !== 'not this',
         'the library version cannot be replaced');
     assert(mgr.load(null, 1, null).equal(xd(1)), 'state');
     assertEqual(await mgr.save_full_async(xd(2), 2, null, null), true, 'save_full_async, no metadata');
     assertEqual(await mgr.save_full_async(xd(3), 3, meta, null), true, 'save_full_async');
-    assertEqual(mgr.query_info(3, false, null).get_metadata().lookup_value('python-types', null).unpack(),
+    assertEqual(mgr.query_info(3, Ckpt.QueryFlags.NONE, null).get_metadata().lookup_value('python-types', null).unpack(),
         'nt', 'async metadata entry');
-    assertEqual(mgr.query_info(2, false, null).get_metadata().lookup_value('python-types', null), null,
+    assertEqual(mgr.query_info(2, Ckpt.QueryFlags.NONE, null).get_metadata().lookup_value('python-types', null), null,
         'no metadata entry');
     assertEqual(log.saved, [1, 2, 3], 'saved signals');
     await assertThrows(() => mgr.save_full_async(xd(3), 3, meta, null), Ckpt.Error, Ckpt.Error.EXISTS, 'save_full_async EXISTS');
@@ -842,9 +846,10 @@ test('query_info reads the header; prune applies retention now', async () => {
     for (const r of [1, 2, 3, 4])
         mgr.save(xd(r), r, null);
 
-    const info = mgr.query_info(3, true, null);
+    const info = mgr.query_info(3, Ckpt.QueryFlags.VERIFY, null);
     assertEqual(info.get_round(), 3, 'round');
     assertEqual(info.get_state_type().dup_string(), '(xd)', 'state type');
+    assertEqual(info.get_state_type_string(), '(xd)', 'state type string');
     assert(info.get_size() > info.get_state_size(), 'file size includes the header');
     assertEqual(info.get_state_size(), 16, 'state size');
     assertEqual(info.get_format_version(), 1, 'format version');
@@ -853,17 +858,70 @@ test('query_info reads the header; prune applies retention now', async () => {
         Ckpt.VERSION_S, 'metadata');
     const age = GLib.DateTime.new_now_utc().difference(info.get_creation_time());
     assert(age >= 0 && age < 600 * 1000000, `creation time ${age} us ago`);
-    await assertThrows(() => mgr.query_info(9, false, null), Ckpt.Error, Ckpt.Error.NOT_FOUND, 'missing round');
+    checkInfoProperties(info, 3, true);
+    assertEqual(mgr.query_info(3, Ckpt.QueryFlags.NONE, null).verified, false, 'NONE does not verify');
+    await assertThrows(() => mgr.query_info(9, Ckpt.QueryFlags.NONE, null), Ckpt.Error, Ckpt.Error.NOT_FOUND,
+        'missing round');
 
     mgr.keep_total = 2;
     const pruned = [];
     mgr.connect('pruned', (m, r) => pruned.push(r));
-    assertEqual(mgr.prune(true, null), [2, 3], 'dry run lists');
+    assertEqual(mgr.prune(Ckpt.PruneFlags.DRY_RUN, null), [2, 3], 'dry run lists');
     assertEqual(pruned, [], 'dry run deletes nothing');
     assertEqual(mgr.list_rounds(), [1, 2, 3, 4], 'nothing deleted');
-    assertEqual(mgr.prune(false, null), [2, 3], 'prune');
+    assertEqual(mgr.prune(Ckpt.PruneFlags.NONE, null), [2, 3], 'prune');
     assertEqual(pruned, [2, 3], 'pruned signals');
     assertEqual(listDir(dir), ['ckpt_1', 'ckpt_4'], 'listing');
+});
+
+// The properties of a Ckpt.Info, against its getters: what a
+// Gtk.PropertyExpression or a binding reads.
+function checkInfoProperties(info, round, verified) {
+    assert(info instanceof GObject.Object, 'Ckpt.Info is not a GObject');
+    assertEqual(info.round, round, 'round property');
+    assertEqual(info.size, info.get_size(), 'size property');
+    assertEqual(info.state_size, info.get_state_size(), 'state-size property');
+    assertEqual(info.stateSize, info.get_state_size(), 'stateSize property');
+    assertEqual(info.state_type, info.get_state_type().dup_string(), 'state-type property');
+    assert(info.creation_time instanceof GLib.DateTime, 'creation-time is a GLib.DateTime');
+    assertEqual(info.creation_time.to_unix(), info.get_creation_time().to_unix(), 'creation-time property');
+    assertEqual(info.creation_time.get_utc_offset(), 0, 'creation-time in UTC');
+    assert(info.metadata instanceof GLib.Variant, 'metadata is a GLib.Variant');
+    assert(info.metadata.equal(info.get_metadata()), 'metadata property');
+    assertEqual(info.metadata.get_type_string(), 'a{sv}', 'metadata type');
+    assertEqual(info.format_version, 1, 'format-version property');
+    assertEqual(info.verified, verified, 'verified property');
+    const pspecs = GObject.Object.list_properties.call(Ckpt.Info).map(p => p.name).sort();
+    assertEqual(pspecs, ['creation-time', 'format-version', 'metadata', 'round', 'size',
+        'state-size', 'state-type', 'verified'], 'properties');
+    for (const name of pspecs) {
+        const pspec = GObject.Object.find_property.call(Ckpt.Info, name);
+        assertEqual(pspec.flags & GObject.ParamFlags.WRITABLE, 0, `${name} is read-only`);
+    }
+}
+
+test('query_info_async and prune_async, with flags', async () => {
+    const dir = makeTmpDir();
+    const mgr = Ckpt.Manager.new_for_path(dir, null, 0, true);
+    for (const r of [1, 2, 3, 4])
+        await mgr.save_async(xd(r), r, null);
+
+    checkInfoProperties(await mgr.query_info_async(2, Ckpt.QueryFlags.VERIFY, null), 2, true);
+    assertEqual((await mgr.query_info_async(2, Ckpt.QueryFlags.NONE, null)).verified, false,
+        'query_info_async without VERIFY');
+    await assertThrows(() => mgr.query_info_async(9, Ckpt.QueryFlags.VERIFY, null), Ckpt.Error,
+        Ckpt.Error.NOT_FOUND, 'query_info_async of a missing round');
+
+    mgr.keep_total = 2;
+    const log = recordSignals(mgr);
+    const promise = mgr.prune_async(Ckpt.PruneFlags.DRY_RUN, null);
+    assertEqual(log.pruned, [], 'no signal before the callback');
+    assertEqual(await promise, [2, 3], 'prune_async dry run');
+    assertEqual(listDir(dir), ['ckpt_1', 'ckpt_2', 'ckpt_3', 'ckpt_4'], 'async dry run deletes nothing');
+    assertEqual(await mgr.prune_async(Ckpt.PruneFlags.NONE, null), [2, 3], 'prune_async');
+    assertEqual(log.pruned, [2, 3], 'pruned signals before the callback');
+    assertEqual(listDir(dir), ['ckpt_1', 'ckpt_4'], 'listing');
+    assertEqual(await mgr.prune_async(Ckpt.PruneFlags.NONE, null), [], 'nothing left to prune');
 });
 
 test('new Ckpt.Manager({root}) without init() works, sync and async; a bad prefix is an error', async () => {
@@ -920,6 +978,13 @@ test('error quark and constants', () => {
     assertEqual(Ckpt.MANAGER_DEFAULT_KEEP_TOTAL, 5, 'MANAGER_DEFAULT_KEEP_TOTAL');
     assertEqual(typeof Ckpt.MAJOR_VERSION, 'number', 'MAJOR_VERSION');
     assertEqual(Ckpt.VERSION_S, `${Ckpt.MAJOR_VERSION}.${Ckpt.MINOR_VERSION}.${Ckpt.MICRO_VERSION}`, 'VERSION_S');
+    assertEqual([Ckpt.get_major_version(), Ckpt.get_minor_version(), Ckpt.get_micro_version()],
+        [Ckpt.MAJOR_VERSION, Ckpt.MINOR_VERSION, Ckpt.MICRO_VERSION], 'run-time version');
+    assertEqual(Ckpt.Error.FAILED, 8, 'Error.FAILED, after the codes that were there first');
+    assertEqual([Ckpt.QueryFlags.NONE, Ckpt.QueryFlags.VERIFY, Ckpt.PruneFlags.NONE, Ckpt.PruneFlags.DRY_RUN],
+        [0, 1, 0, 1], 'flags');
+    assert(GObject.type_is_a(Ckpt.QueryFlags.$gtype, GObject.TYPE_FLAGS), 'QueryFlags is a GFlags type');
+    assert(GObject.type_is_a(Ckpt.PruneFlags.$gtype, GObject.TYPE_FLAGS), 'PruneFlags is a GFlags type');
 });
 
 test('every function of the Ckpt namespace was called', () => {

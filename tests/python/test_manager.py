@@ -662,7 +662,7 @@ class InfoAndPruneTests(ManagerTestCase):
     def test_query_info(self):
         mgr = self.manager(keep_total=0)
         mgr.save({'w': [0.5, 1.5]}, 3)
-        info = mgr.query_info(3, True, None)
+        info = mgr.query_info(3, Ckpt.QueryFlags.VERIFY, None)
         self.assertEqual(info.get_round(), 3)
         self.assertEqual(info.get_state_type().dup_string(), 'a{sv}')
         self.assertGreater(info.get_size(), info.get_state_size())
@@ -671,14 +671,14 @@ class InfoAndPruneTests(ManagerTestCase):
         self.assertEqual(info.get_metadata().unpack()['ckpt-glib-version'], Ckpt.VERSION_S)
         self.assertIsInstance(info.get_creation_time(), GLib.DateTime)
         with self.assertRaises(GLib.Error) as cm:
-            mgr.query_info(9, False, None)
+            mgr.query_info(9, Ckpt.QueryFlags.NONE, None)
         self.assertCkptError(cm, Ckpt.Error.NOT_FOUND)
         # Damage the state, not the header: an unverified query still
         # answers from the header; a verified one sees the damage.
         self.flip_byte(3, offset=os.path.getsize(os.path.join(self.root, 'ckpt_3')) - 1)
-        self.assertFalse(mgr.query_info(3, False, None).get_verified())
+        self.assertFalse(mgr.query_info(3, Ckpt.QueryFlags.NONE, None).get_verified())
         with self.assertRaises(GLib.Error) as cm:
-            mgr.query_info(3, True, None)
+            mgr.query_info(3, Ckpt.QueryFlags.VERIFY, None)
         self.assertCkptError(cm, Ckpt.Error.CORRUPT)
 
     def test_prune(self):
@@ -688,9 +688,9 @@ class InfoAndPruneTests(ManagerTestCase):
         mgr.props.keep_total = 2
         pruned = []
         mgr.connect('pruned', lambda m, r, f: pruned.append(r))
-        self.assertEqual(list(mgr.prune(True, None)), [2, 3])
+        self.assertEqual(list(mgr.prune(Ckpt.PruneFlags.DRY_RUN, None)), [2, 3])
         self.assertEqual((pruned, self.listing()), ([], ['ckpt_1', 'ckpt_2', 'ckpt_3', 'ckpt_4']))
-        self.assertEqual(list(mgr.prune(False, None)), [2, 3])
+        self.assertEqual(list(mgr.prune(Ckpt.PruneFlags.NONE, None)), [2, 3])
         self.assertEqual((pruned, self.listing()), ([2, 3], ['ckpt_1', 'ckpt_4']))
 
 

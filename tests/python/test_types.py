@@ -183,7 +183,7 @@ class ExactTypesTests(Base):
         r.set_state(back['legacy'])
         self.assertEqual(r.random(), np.random.RandomState(3).random())
         # The record is in the header metadata.
-        meta = self.mgr.query_info(1, False, None).get_metadata()
+        meta = self.mgr.query_info(1, Ckpt.QueryFlags.NONE, None).get_metadata()
         self.assertEqual(meta.lookup_value('python-types', None).get_string(), 'sssnnnsn')
 
     @needs_numpy
@@ -253,7 +253,7 @@ class ExactTypesTests(Base):
 
     def test_user_metadata_with_save_full(self):
         self.mgr.save_full({'a': 1}, 1, {'note': GLib.Variant('s', 'hi')})
-        meta = self.mgr.query_info(1, False, None).get_metadata()
+        meta = self.mgr.query_info(1, Ckpt.QueryFlags.NONE, None).get_metadata()
         self.assertEqual(meta.lookup_value('note', None).get_string(), 'hi')
         out = []
         self.mgr.save_full_async({'a': 2}, 2, None, None, lambda m, res: out.append(m.save_finish(res)))

@@ -1278,7 +1278,7 @@ test_read_only (Fixture       *f,
   g_clear_error (&error);
 
   /* Even with nothing to prune, it takes the lease, which it cannot. */
-  pruned = ckpt_manager_prune (ro, FALSE, &n_pruned, NULL, &error);
+  pruned = ckpt_manager_prune (ro, CKPT_PRUNE_NONE, &n_pruned, NULL, &error);
   g_assert_nonnull (error);
   g_assert_cmpstr (g_quark_to_string (error->domain), ==, g_quark_to_string (G_IO_ERROR));
   g_assert_null (pruned);

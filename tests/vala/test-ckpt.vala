@@ -412,6 +412,13 @@ void case_constants () {
     check (Ckpt.VERSION_S == "%d.%d.%d".printf (Ckpt.MAJOR_VERSION, Ckpt.MINOR_VERSION, Ckpt.MICRO_VERSION),
            "VERSION_S");
     check (Ckpt.Error.quark ().to_string () == "ckpt-error-quark", "quark");
+    check (Ckpt.get_major_version () == Ckpt.MAJOR_VERSION &&
+           Ckpt.get_minor_version () == Ckpt.MINOR_VERSION &&
+           Ckpt.get_micro_version () == Ckpt.MICRO_VERSION, "run-time version");
+    var failed = new Ckpt.Error.FAILED ("failed");
+    check (failed.domain == Ckpt.Error.quark () && failed.code == 8, "Error.FAILED");
+    check (typeof (Ckpt.QueryFlags).is_flags () && typeof (Ckpt.PruneFlags).is_flags (), "flags types");
+    check (Ckpt.QueryFlags.NONE == 0 && Ckpt.PruneFlags.NONE == 0, "NONE flags");
 }
 
 /* The (satay) tensor encoding of the Python override: numpy's dtype string,
@@ -637,16 +644,16 @@ async void case_save_full () throws GLib.Error {
     builder.add ("{sv}", "python-types", new Variant.string ("nt"));
     var meta = builder.end ();
     check (m.save_full (xd (1), 1, meta), "save_full");
-    var info = m.query_info (1, false);
+    var info = m.query_info (1, Ckpt.QueryFlags.NONE);
     check (info.get_metadata ().lookup_value ("python-types", VariantType.STRING).get_string () == "nt",
            "save_full: metadata entry");
     check (m.load (null, 1).equal (xd (1)), "save_full: state");
     check (yield m.save_full_async (xd (2), 2, meta, null), "save_full_async");
-    info = m.query_info (2, false);
+    info = m.query_info (2, Ckpt.QueryFlags.NONE);
     check (info.get_metadata ().lookup_value ("python-types", VariantType.STRING).get_string () == "nt",
            "save_full_async: metadata entry");
     check (yield m.save_full_async (xd (3), 3, null, null), "save_full_async without metadata");
-    check (m.query_info (3, false).get_metadata ().lookup_value ("python-types", null) == null,
+    check (m.query_info (3, Ckpt.QueryFlags.NONE).get_metadata ().lookup_value ("python-types", null) == null,
            "save_full_async: no metadata entry");
 }
 
@@ -656,16 +663,19 @@ void case_query_info_prune () throws GLib.Error {
     foreach (int64 r in new int64[] { 1, 2, 3, 4 })
         m.save (xd (r), r);
 
-    Ckpt.Info info = m.query_info (3, true);
+    Ckpt.Info info = m.query_info (3, Ckpt.QueryFlags.VERIFY);
     check (info.get_round () == 3, "round");
     check (info.get_state_type ().dup_string () == "(xd)", "state type");
+    check (info.get_state_type_string () == "(xd)", "state type string");
     check (info.get_state_size () == 16 && info.get_size () > 16, "sizes");
     check (info.get_format_version () == 1 && info.get_verified (), "version, verified");
     check (info.get_metadata ().lookup_value ("ckpt-glib-version", VariantType.STRING).get_string ()
            == Ckpt.VERSION_S, "metadata");
     check (new DateTime.now_utc ().difference (info.get_creation_time ()) >= 0, "creation time");
+    check_info_properties (info, 3, true);
+    check (!m.query_info (3, Ckpt.QueryFlags.NONE).verified, "QueryFlags.NONE does not verify");
     try {
-        m.query_info (9, false);
+        m.query_info (9, Ckpt.QueryFlags.NONE);
         check (false, "query_info of a missing round");
     } catch (Ckpt.Error.NOT_FOUND e) {
     }
@@ -673,10 +683,62 @@ void case_query_info_prune () throws GLib.Error {
     m.keep_total = 2;
     string pruned = "";
     m.pruned.connect ((r, f) => { pruned += r.to_string () + " "; });
-    check_rounds (m.prune (true), { 2, 3 }, "dry run");
+    check_rounds (m.prune (Ckpt.PruneFlags.DRY_RUN), { 2, 3 }, "dry run");
     check (pruned == "" && listing (dir) == "ckpt_1 ckpt_2 ckpt_3 ckpt_4", "dry run deletes nothing");
-    check_rounds (m.prune (false), { 2, 3 }, "prune");
+    check_rounds (m.prune (Ckpt.PruneFlags.NONE), { 2, 3 }, "prune");
     check (pruned == "2 3 " && listing (dir) == "ckpt_1 ckpt_4", "pruned: " + pruned + "; " + listing (dir));
+}
+
+/* The properties of a Ckpt.Info, as Vala properties and through
+ * GLib.Object.get (), against its getters. */
+void check_info_properties (Ckpt.Info info, int64 round, bool verified) {
+    check (info.round == round && info.round == info.get_round (), "round property");
+    check (info.size == info.get_size () && info.state_size == info.get_state_size (), "size properties");
+    check (info.state_type == info.get_state_type ().dup_string (), "state-type property: " + info.state_type);
+    check (info.creation_time.equal (info.get_creation_time ()), "creation-time property");
+    check (info.creation_time.get_utc_offset () == 0, "creation-time in UTC");
+    check (info.metadata.equal (info.get_metadata ()), "metadata property");
+    check (info.metadata.is_of_type (VariantType.VARDICT), "metadata a{sv}");
+    check (info.format_version == 1, "format-version property");
+    check (info.verified == verified, "verified property");
+
+    int64 r = -1;
+    string type = null;
+    DateTime time = null;
+    Variant metadata = null;
+    uint64 size = 0;
+    bool v = !verified;
+    info.get ("round", out r, "state-type", out type, "creation-time", out time,
+              "metadata", out metadata, "size", out size, "verified", out v);
+    check (r == round && type == info.state_type && time.equal (info.creation_time) &&
+           metadata.equal (info.metadata) && size == info.size && v == verified, "Object.get ()");
+    var pspec = info.get_class ().find_property ("state-size");
+    check (pspec != null && (pspec.flags & ParamFlags.WRITABLE) == 0, "read-only properties");
+}
+
+async void case_async_query_info_prune () throws GLib.Error {
+    var dir = make_tmp_dir ();
+    var m = new Ckpt.Manager.for_path (dir, null, 0, true);
+    foreach (int64 r in new int64[] { 1, 2, 3, 4 })
+        yield m.save_async (xd (r), r, null);
+
+    var info = yield m.query_info_async (2, Ckpt.QueryFlags.VERIFY, null);
+    check_info_properties (info, 2, true);
+    info = yield m.query_info_async (2, Ckpt.QueryFlags.NONE, null);
+    check (!info.verified, "query_info_async without VERIFY");
+    try {
+        yield m.query_info_async (9, Ckpt.QueryFlags.NONE, null);
+        check (false, "query_info_async of a missing round");
+    } catch (Ckpt.Error.NOT_FOUND e) {
+    }
+
+    m.keep_total = 2;
+    string pruned = "";
+    m.pruned.connect ((r, f) => { pruned += r.to_string () + " "; });
+    check_rounds (yield m.prune_async (Ckpt.PruneFlags.DRY_RUN, null), { 2, 3 }, "prune_async dry run");
+    check (pruned == "" && listing (dir) == "ckpt_1 ckpt_2 ckpt_3 ckpt_4", "async dry run deletes nothing");
+    check_rounds (yield m.prune_async (Ckpt.PruneFlags.NONE, null), { 2, 3 }, "prune_async");
+    check (pruned == "2 3 " && listing (dir) == "ckpt_1 ckpt_4", "pruned_async: " + pruned + "; " + listing (dir));
 }
 
 async void run_cases () {
@@ -738,6 +800,8 @@ async void run_cases () {
 
     begin_case ("save_full and save_full_async: metadata in the header");
     try { yield case_save_full (); } catch (GLib.Error e) { unexpected (e, "save_full"); }
+    begin_case ("async: query_info_async and prune_async with flags");
+    try { yield case_async_query_info_prune (); } catch (GLib.Error e) { unexpected (e, "async query_info/prune"); }
     end_case ();
 
     begin_case ("Object (root: ...) without init (), and a bad prefix");

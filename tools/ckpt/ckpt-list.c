@@ -20,7 +20,7 @@ row_clear (gpointer data)
 {
   Row *row = data;
 
-  g_clear_pointer (&row->info, ckpt_info_unref);
+  g_clear_object (&row->info);
   g_clear_error (&row->error);
 }
 
@@ -42,7 +42,7 @@ collect_rows (CkptManager  *manager,
     {
       Row row = { rounds[i], NULL, NULL, "ok", 0, FALSE };
 
-      row.info = ckpt_manager_query_info (manager, rounds[i], TRUE, NULL, &row.error);
+      row.info = ckpt_manager_query_info (manager, rounds[i], CKPT_QUERY_VERIFY, NULL, &row.error);
       if (row.info != NULL)
         {
           row.size = ckpt_info_get_size (row.info);

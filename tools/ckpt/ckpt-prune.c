@@ -101,7 +101,8 @@ ckpt_tool_command_prune (int    argc,
   g_signal_connect (manager, "pruned", G_CALLBACK (on_pruned), NULL);
   g_signal_connect (manager, "corrupt", G_CALLBACK (on_corrupt), NULL);
   g_signal_connect (manager, "prune-failed", G_CALLBACK (on_prune_failed), NULL);
-  pruned = ckpt_manager_prune (manager, dry_run, &n_pruned, NULL, &error);
+  pruned = ckpt_manager_prune (manager, dry_run ? CKPT_PRUNE_DRY_RUN : CKPT_PRUNE_NONE,
+                               &n_pruned, NULL, &error);
   if (pruned == NULL)
     return ckpt_tool_fail ("%s", error->message);
 

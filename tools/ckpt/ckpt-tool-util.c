@@ -252,7 +252,7 @@ ckpt_tool_load (CkptManager  *manager,
   if (out_info != NULL)
     {
       /* The state is verified; the header needs no second checksum. */
-      *out_info = ckpt_manager_query_info (manager, loaded, FALSE, NULL, error);
+      *out_info = ckpt_manager_query_info (manager, loaded, CKPT_QUERY_NONE, NULL, error);
       if (*out_info == NULL)
         return NULL;
     }

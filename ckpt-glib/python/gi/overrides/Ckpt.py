@@ -910,7 +910,7 @@ class Manager(Ckpt.Manager):
         """The header metadata of round_num, read when a tensor needs it."""
         def get():
             try:
-                return Ckpt.Manager.query_info(self, round_num, False, None).get_metadata()
+                return Ckpt.Manager.query_info(self, round_num, Ckpt.QueryFlags.NONE, None).get_metadata()
             except GLib.Error:
                 return None  # gone since it was loaded: no record
         return get
