@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Local storage, listings: reading the root's directory, the listing cache
- * kept up to date by inotify, and the set of checkpoints known intact.
- * Touches the directory only to read it (and to remove dead writers' temp
- * files under the writer lock); never a checkpoint's contents.
+ * Local storage, listings: reading the root's directory, and the listing
+ * cache kept up to date by inotify (with the sets of rounds known intact
+ * or not, which its events maintain; ckpt-storage-local-intact.c answers
+ * from them). Touches the directory only to read it (and to remove dead
+ * writers' temp files under the writer lock); never a checkpoint's
+ * contents.
  *
  * The listing cache. Retention needs the listing after every save; reading a
  * directory of 10,000 checkpoints costs more than the save. So the storage
@@ -29,8 +31,9 @@
  *
  * A save costs the same with 10 or 10,000 checkpoints kept: the writer
  * takes the listing from the cache (no copy), retention reads it in place
- * (ckpt_storage_txn_borrow_rounds()), the new round is appended, pruned ones leave
- * by moving a head index, and the writer puts the listing back at the end.
+ * (ckpt_storage_txn_borrow_rounds()), the new round is appended, pruned
+ * ones leave by moving a head index, and the writer puts the listing back
+ * at the end.
  *
  * Threads: readers (ckpt_storage_list() of any thread) and the one writer
  * share the cache under its lock; a writer's LocalTxn, and the listing it

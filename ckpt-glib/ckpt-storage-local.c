@@ -22,8 +22,8 @@
  * The listing cache is in ckpt-storage-local-listing.c, what is known
  * intact in ckpt-storage-local-intact.c, reading in
  * ckpt-storage-local-read.c; the structs they share in
- * ckpt-storage-local-private.h. Every function runs
- * in the thread of the storage call (ckpt-storage-private.h).
+ * ckpt-storage-local-private.h. Every function runs in the thread of the
+ * storage call (ckpt-storage-private.h).
  */
 #include "config.h"
 
