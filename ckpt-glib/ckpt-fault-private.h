@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Fault injection for the reliability tests: the local storage asks
- * ckpt_fault_check() before each system call that can fail, and fails the
- * call with the errno it returns. Disarmed (the default), the check is one
- * relaxed atomic load.
+ * Fault injection for the reliability tests: the local storage wraps each
+ * system call that can fail in CKPT_INJECT(), which fails the call with the
+ * errno that ckpt_fault_check() returns. Only the static core that the
+ * tests link is built with CKPT_ENABLE_TEST_HOOKS (ckpt-glib/meson.build);
+ * in the shipped library CKPT_INJECT (point, call) is just (call), and
+ * ckpt-fault.c is not part of it. Armed or not, the check touches nothing
+ * but this unit's own state.
  */
 #pragma once
 
@@ -48,5 +51,25 @@ ckpt_fault_check (CkptFaultPoint point)
     return 0;
   return ckpt_fault_check_slow (point);
 }
+
+#ifdef CKPT_ENABLE_TEST_HOOKS
+#include <errno.h>
+
+/* Whether the call at @point must fail; if so, errno is set for it. */
+static inline gboolean
+ckpt_fault_injected (CkptFaultPoint point)
+{
+  int err = ckpt_fault_check (point);
+
+  if (err != 0)
+    errno = err;
+  return err != 0;
+}
+#else
+#define ckpt_fault_injected(point) FALSE
+#endif
+
+/* (call), unless a fault is armed at @point: then -1 with errno set. */
+#define CKPT_INJECT(point, call) (ckpt_fault_injected (point) ? -1 : (call))
 
 G_END_DECLS

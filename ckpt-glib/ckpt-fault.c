@@ -1,4 +1,10 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Fault injection (ckpt-fault-private.h): which call at which point fails,
+ * with which errno. Test support only: built into the static core that the
+ * tests link, never into the shipped library. Touches only its own state,
+ * under its own lock, from any thread.
+ */
 #include "config.h"
 
 #include "ckpt-fault-private.h"

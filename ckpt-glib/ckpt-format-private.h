@@ -40,11 +40,10 @@ typedef enum
   /* Write the payload and metadata in the byte order opposite to the host's
    * (only used to make test fixtures). */
   CKPT_FORMAT_ENCODE_BYTESWAP = 1 << 0,
-  /* Leave the header's checksum field zero: the writer computes the
-   * checksum itself (ckpt_format_checksum_*(), e.g. while it writes the
-   * payload) and stores it at CKPT_FORMAT_OFFSET_CHECKSUM before the file
-   * is made visible. */
-  CKPT_FORMAT_ENCODE_NO_CHECKSUM = 1 << 1,
+  /* Unsealed: leave the header's checksum field zero for the writer to
+   * fill in (ckpt-seal-private.h, e.g. while it writes the payload) at
+   * CKPT_FORMAT_OFFSET_CHECKSUM before the file is made visible. */
+  CKPT_FORMAT_ENCODE_UNSEALED = 1 << 1,
 } CkptFormatEncodeFlags;
 
 typedef enum
@@ -90,11 +89,6 @@ void                ckpt_format_checksum_update (CkptFormatChecksum  *checksum,
 guint64             ckpt_format_checksum_finish (CkptFormatChecksum  *checksum);
 /* Frees an unfinished checksum (a write that failed). */
 void                ckpt_format_checksum_free   (CkptFormatChecksum  *checksum);
-
-/* A copy of @header (encoded with CKPT_FORMAT_ENCODE_NO_CHECKSUM) with the
- * checksum of @header and @payload stored in its checksum field. */
-GBytes    *ckpt_format_seal_header   (GBytes                *header,
-                                      GBytes                *payload);
 
 /* Encodes @state (any GVariant; floating references are sunk) as a checkpoint
  * of @round_num. The result is two pieces to be written one after the other:

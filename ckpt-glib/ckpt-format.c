@@ -127,23 +127,6 @@ compute_checksum (const guint8 *header,
   return ckpt_format_checksum_finish (checksum);
 }
 
-GBytes *
-ckpt_format_seal_header (GBytes *header,
-                         GBytes *payload)
-{
-  gsize size, payload_size;
-  const guint8 *data = g_bytes_get_data (header, &size);
-  const guint8 *payload_data = g_bytes_get_data (payload, &payload_size);
-  guint8 *copy;
-
-  g_return_val_if_fail (size >= CKPT_FORMAT_FIXED_HEADER_SIZE, NULL);
-
-  copy = g_memdup2 (data, size);
-  write_u64 (copy + CKPT_FORMAT_OFFSET_CHECKSUM,
-             compute_checksum (data, size, payload_data, payload_size));
-  return g_bytes_new_take (copy, size);
-}
-
 void
 ckpt_format_header_clear (CkptFormatHeader *header)
 {
@@ -301,7 +284,8 @@ ckpt_format_encode (GVariant               *state,
   /* A multiple of 64 (readers accept any multiple of 8): the payload then
    * sits at the same offset within a cache line in the file as in a
    * 64-byte aligned buffer, and the kernel's copy into the page cache runs
-   * at full speed (a 112-byte header cost 3% of a 64 MiB save). */
+   * at full speed (an unaligned payload costs a few percent of a large
+   * save: docs/performance.md). */
   header_size = (CKPT_FORMAT_FIXED_HEADER_SIZE + meta_size + CKPT_FORMAT_HEADER_ALIGN - 1) &
                 ~(gsize) (CKPT_FORMAT_HEADER_ALIGN - 1);
   header = g_malloc0 (header_size);
@@ -318,7 +302,7 @@ ckpt_format_encode (GVariant               *state,
     memcpy (header + CKPT_FORMAT_FIXED_HEADER_SIZE,
             g_bytes_get_data (meta_bytes, NULL), meta_size);
 
-  if (!(flags & CKPT_FORMAT_ENCODE_NO_CHECKSUM))
+  if (!(flags & CKPT_FORMAT_ENCODE_UNSEALED))
     write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM,
                compute_checksum (header, header_size, payload_data, payload_size));
 

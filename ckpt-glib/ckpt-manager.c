@@ -1148,7 +1148,7 @@ apply_retention (CkptManager       *self,
   gint64 anchor = -1;
 
   /* Borrowed from the transaction: no copy of a listing of thousands. */
-  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
+  rounds = ckpt_storage_txn_borrow_rounds (txn, &n_rounds, error);
   if (rounds == NULL)
     return FALSE;
   victims = select_victims (self, txn, rounds, n_rounds, params, events, cancellable, &anchor);
@@ -1247,7 +1247,7 @@ check_not_superseded (CkptManager       *self,
 
   if (keep_newest == 0)
     return TRUE;
-  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
+  rounds = ckpt_storage_txn_borrow_rounds (txn, &n_rounds, error);
   if (rounds == NULL)
     return FALSE;
 
@@ -1379,9 +1379,9 @@ ckpt_manager_save_full_internal (CkptManager          *self,
   /* Serialise before taking the writer lock. The storage computes the
    * checksum: a large payload is hashed while the disk writes it (durable
    * saves) or on a second thread during the write, rather than in a pass of
-   * its own before (see ckpt-storage-local.c). */
+   * its own before (see ckpt-seal.c). */
   ckpt_format_encode (state, round_num, g_get_real_time (), metadata,
-                      CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
+                      CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
 
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
@@ -1391,7 +1391,7 @@ ckpt_manager_save_full_internal (CkptManager          *self,
     return FALSE;
 
   if (!ckpt_storage_txn_commit_full (txn, round_num, header, payload,
-                                     CKPT_STORAGE_COMMIT_SEAL, params->durable,
+                                     CKPT_STORAGE_COMMIT_UNSEALED, params->durable,
                                      cancellable, error))
     {
       if (error != NULL && g_error_matches (*error, CKPT_ERROR, CKPT_ERROR_EXISTS))
@@ -2082,7 +2082,7 @@ ckpt_manager_delete_internal (CkptManager   *self,
 
   /* Under the lock, from the listing (up to date with everybody's changes,
    * see ckpt-storage-local.c). */
-  rounds = ckpt_storage_txn_peek (txn, &n_rounds, error);
+  rounds = ckpt_storage_txn_borrow_rounds (txn, &n_rounds, error);
   if (rounds == NULL)
     return FALSE;
   if (!rounds_contain (rounds, n_rounds, round_num))

@@ -21,17 +21,64 @@
  * Temp files not modified for STALE_TEMP_AGE are removed as stale by a
  * listing under the lease (the age guards a writer that lost its lease
  * while writing).
+ *
+ * Listings are always read afresh; files are known intact by their
+ * CkptFileId in the storage's memo (ckpt-storage-impl-private.h). Every
+ * function runs in the thread of the storage call (ckpt-storage-private.h);
+ * GIO's blocking calls are made there, and remount() iterates a main
+ * context of that thread's own.
  */
 #include "config.h"
 
 #include "ckpt-error.h"
 #include "ckpt-format-private.h"
+#include "ckpt-lease-private.h"
+#include "ckpt-seal-private.h"
 #include "ckpt-storage-impl-private.h"
 
 #define STALE_TEMP_AGE (60 * G_TIME_SPAN_MINUTE)
 /* Payloads are written in pieces of this size, renewing the lease between
  * them. */
 #define WRITE_CHUNK (4 * 1024 * 1024)
+
+typedef struct
+{
+  CkptStorage  parent;
+  char        *display;     /* the root's URI, for messages */
+} GioStorage;
+
+typedef struct
+{
+  CkptStorageTxn  parent;
+  CkptLease      *lease;        /* the writer lease held */
+  GHashTable     *listed_ids;   /* round → CkptFileId of the last listing */
+  gint64         *borrowed;     /* ckpt_storage_txn_borrow_rounds() */
+} GioTxn;
+
+#define GIO_STORAGE(s) ((GioStorage *) (s))
+#define GIO_TXN(t) ((GioTxn *) (t))
+
+static CkptStorage *
+gio_new (GFile            *root,
+         const char       *prefix,
+         CkptStorageFlags  flags)
+{
+  GioStorage *self = g_new0 (GioStorage, 1);
+
+  ckpt_storage_init (&self->parent, &ckpt_storage_gio_vfuncs, root, prefix, flags);
+  self->display = g_file_get_uri (root);
+  return &self->parent;
+}
+
+static void
+gio_free (CkptStorage *storage)
+{
+  GioStorage *self = GIO_STORAGE (storage);
+
+  g_free (self->display);
+  ckpt_storage_clear (storage);
+  g_free (self);
+}
 
 /* Writers of this process to one root (by URI) are serialized here; GIO has
  * no lock that other processes or hosts would see. */
@@ -144,7 +191,7 @@ remount (CkptStorage  *self,
   *out_already = g_error_matches (data.error, G_IO_ERROR, G_IO_ERROR_ALREADY_MOUNTED);
   if (data.error != NULL && !*out_already)
     {
-      g_debug ("Cannot mount ‘%s’ again: %s", self->display, data.error->message);
+      g_debug ("Cannot mount ‘%s’ again: %s", GIO_STORAGE (self)->display, data.error->message);
       g_error_free (data.error);
       return FALSE;
     }
@@ -238,7 +285,7 @@ gio_list (CkptStorage     *self,
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
         {
           g_error_free (local_error);
-          return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
+          return ckpt_storage_array_sort_to_rounds (g_steal_pointer (&rounds), n_rounds);
         }
       prefix_error (error, local_error, "Cannot list checkpoint directory", self->root);
       return NULL;
@@ -290,10 +337,10 @@ gio_list (CkptStorage     *self,
 
   if (txn != NULL)
     {
-      g_clear_pointer (&txn->listed_ids, g_hash_table_unref);
-      txn->listed_ids = g_steal_pointer (&listed_ids);
+      g_clear_pointer (&GIO_TXN (txn)->listed_ids, g_hash_table_unref);
+      GIO_TXN (txn)->listed_ids = g_steal_pointer (&listed_ids);
     }
-  return ckpt_storage_sort_rounds (g_steal_pointer (&rounds), n_rounds);
+  return ckpt_storage_array_sort_to_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 
 static GBytes *
@@ -372,7 +419,7 @@ gio_begin (CkptStorage   *self,
   g_autofree char *uri = g_file_get_uri (self->root);
   g_autofree char *lease_name = g_strdup_printf (".%slease", self->prefix);
   g_autoptr(GFile) lease_dir = g_file_get_child (self->root, lease_name);
-  CkptStorageTxn *txn;
+  GioTxn *txn;
   CkptLease *lease;
   GError *local_error = NULL;
   gint64 since = 0;
@@ -409,11 +456,10 @@ gio_begin (CkptStorage   *self,
       return NULL;
     }
 
-  txn = g_new0 (CkptStorageTxn, 1);
-  txn->storage = self;
-  txn->dir_fd = -1;
+  txn = g_new0 (GioTxn, 1);
+  ckpt_storage_txn_init (&txn->parent, self);
   txn->lease = lease;
-  return txn;
+  return &txn->parent;
 }
 
 static gboolean
@@ -430,7 +476,7 @@ write_all (CkptStorageTxn  *txn,
     {
       gsize n = MIN (size - done, WRITE_CHUNK);
 
-      if (!ckpt_lease_keep (txn->lease, cancellable, error) ||
+      if (!ckpt_lease_keep (GIO_TXN (txn)->lease, cancellable, error) ||
           !g_output_stream_write_all (stream, data + done, n, NULL, cancellable, error))
         return FALSE;
       done += n;
@@ -458,10 +504,11 @@ gio_commit (CkptStorageTxn         *txn,
   GError *local_error = NULL;
   int attempt;
 
-  /* Checksum first, then write as usual. */
-  if (flags & CKPT_STORAGE_COMMIT_SEAL)
+  /* Checksum first, then write as usual: a stream cannot go back to the
+   * checksum field. */
+  if (flags & CKPT_STORAGE_COMMIT_UNSEALED)
     {
-      sealed = ckpt_format_seal_header (header, payload);
+      sealed = ckpt_seal_header (header, payload);
       header = sealed;
     }
 
@@ -491,7 +538,7 @@ gio_commit (CkptStorageTxn         *txn,
   if (!write_all (txn, G_OUTPUT_STREAM (stream), header, cancellable, &local_error) ||
       !write_all (txn, G_OUTPUT_STREAM (stream), payload, cancellable, &local_error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (stream), cancellable, &local_error) ||
-      !ckpt_lease_keep (txn->lease, cancellable, &local_error) ||
+      !ckpt_lease_keep (GIO_TXN (txn)->lease, cancellable, &local_error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &local_error))
     {
       g_output_stream_close (G_OUTPUT_STREAM (stream), NULL, NULL);
@@ -537,9 +584,7 @@ gio_commit (CkptStorageTxn         *txn,
         CkptFileId id;
 
         file_id_from_info (info, &id);
-        g_mutex_lock (&self->cache.lock);
-        ckpt_storage_ids_set (self, round_num, &id);
-        g_mutex_unlock (&self->cache.lock);
+        ckpt_storage_memo_set (self, round_num, &id);
       }
   }
 
@@ -555,7 +600,7 @@ gio_remove (CkptStorageTxn  *txn,
   g_autoptr(GFile) file = g_file_get_child (txn->storage->root, name);
   GError *local_error = NULL;
 
-  if (!ckpt_lease_keep (txn->lease, NULL, error))
+  if (!ckpt_lease_keep (GIO_TXN (txn)->lease, NULL, error))
     return FALSE;
 
   if (!g_file_delete (file, NULL, &local_error))
@@ -568,20 +613,34 @@ gio_remove (CkptStorageTxn  *txn,
       return prefix_error (error, local_error, "Cannot delete checkpoint", file);
     }
 
-  g_mutex_lock (&txn->storage->cache.lock);
-  ckpt_storage_ids_forget (txn->storage, round_num);
-  g_mutex_unlock (&txn->storage->cache.lock);
+  ckpt_storage_memo_forget (txn->storage, round_num);
   return TRUE;
 }
 
 static void
 gio_end (CkptStorageTxn *txn)
 {
+  GioTxn *self = GIO_TXN (txn);
   g_autofree char *uri = g_file_get_uri (txn->storage->root);
 
-  ckpt_lease_release (g_steal_pointer (&txn->lease));
+  ckpt_lease_release (g_steal_pointer (&self->lease));
   writers_release (uri);
-  g_free (txn);
+  g_clear_pointer (&self->listed_ids, g_hash_table_unref);
+  g_clear_pointer (&self->borrowed, g_free);
+  g_free (self);
+}
+
+/* Nothing is kept between calls here: the listing is read again. */
+static const gint64 *
+gio_borrow_rounds (CkptStorageTxn  *txn,
+                   gsize           *n_rounds,
+                   GError         **error)
+{
+  GioTxn *self = GIO_TXN (txn);
+
+  g_clear_pointer (&self->borrowed, g_free);
+  self->borrowed = gio_list (txn->storage, txn, n_rounds, NULL, error);
+  return self->borrowed;
 }
 
 /* Listings are always read afresh here; a file is known intact if it has
@@ -590,28 +649,21 @@ static gboolean
 gio_known_intact (CkptStorageTxn *txn,
                   gint64          round_num)
 {
-  const CkptFileId *id = txn->listed_ids != NULL ? g_hash_table_lookup (txn->listed_ids, &round_num) : NULL;
-  gboolean known;
+  GHashTable *listed_ids = GIO_TXN (txn)->listed_ids;
+  const CkptFileId *id = listed_ids != NULL ? g_hash_table_lookup (listed_ids, &round_num) : NULL;
 
-  if (id == NULL)
-    return FALSE;
-  g_mutex_lock (&txn->storage->cache.lock);
-  known = ckpt_storage_ids_match (txn->storage, round_num, id);
-  g_mutex_unlock (&txn->storage->cache.lock);
-  return known;
+  return id != NULL && ckpt_storage_memo_match (txn->storage, round_num, id);
 }
 
 static void
 gio_note_intact (CkptStorageTxn *txn,
                  gint64          round_num)
 {
-  const CkptFileId *id = txn->listed_ids != NULL ? g_hash_table_lookup (txn->listed_ids, &round_num) : NULL;
+  GHashTable *listed_ids = GIO_TXN (txn)->listed_ids;
+  const CkptFileId *id = listed_ids != NULL ? g_hash_table_lookup (listed_ids, &round_num) : NULL;
 
-  if (id == NULL)
-    return;
-  g_mutex_lock (&txn->storage->cache.lock);
-  ckpt_storage_ids_set (txn->storage, round_num, id);
-  g_mutex_unlock (&txn->storage->cache.lock);
+  if (id != NULL)
+    ckpt_storage_memo_set (txn->storage, round_num, id);
 }
 
 static gboolean
@@ -630,15 +682,19 @@ gio_sync (CkptStorageTxn  *txn,
 }
 
 const CkptStorageVFuncs ckpt_storage_gio_vfuncs = {
-  gio_list,
-  gio_read,
-  gio_begin,
-  gio_commit,
-  gio_remove,
-  gio_end,
-  NULL,   /* peek: list() */
-  gio_known_intact,
-  gio_note_intact,
-  gio_all_known_intact,
-  gio_sync,
+  .new = gio_new,
+  .free = gio_free,
+  .list = gio_list,
+  .read = gio_read,
+  .begin = gio_begin,
+  .commit = gio_commit,
+  .remove = gio_remove,
+  .end = gio_end,
+  .borrow_rounds = gio_borrow_rounds,
+  .known_intact = gio_known_intact,
+  .note_intact = gio_note_intact,
+  .all_known_intact = gio_all_known_intact,
+  .sync = gio_sync,
+  /* GIO has no fsync. */
+  .durable = FALSE,
 };

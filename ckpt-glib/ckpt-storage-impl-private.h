@@ -1,16 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * What the storage back ends share; not for the manager.
+ * What the storage back ends share; not for the manager. A back end
+ * subclasses CkptStorage and CkptStorageTxn by embedding them first in its
+ * own structs (LocalStorage, LocalTxn in ckpt-storage-local-private.h;
+ * GioStorage, GioTxn in ckpt-storage-gio.c), allocates and frees them
+ * itself, and fills in a CkptStorageVFuncs table; ckpt-storage.c checks the
+ * arguments and dispatches. Each back end's state is its own: the base
+ * structs hold only what every back end has, and the memo below.
+ *
+ * Locks. The memo has a lock of its own (CkptStorageMemo.lock), taken only
+ * inside the ckpt_storage_memo_*() functions, which call nothing else. A
+ * back end may hold its own lock (the local listing cache's) while it
+ * calls them; never the other way round.
  */
 #pragma once
 
-#include "ckpt-lease-private.h"
 #include "ckpt-storage-private.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
+  /* A new storage of @root (the back end's subclass, base initialized with
+   * ckpt_storage_init()). */
+  CkptStorage    *(*new)    (GFile           *root,
+                             const char      *prefix,
+                             CkptStorageFlags flags);
+  /* Frees what new() made (base cleared with ckpt_storage_clear()). */
+  void            (*free)   (CkptStorage     *self);
   /* With @txn (lock held) the listing also removes stale temp files. */
   gint64         *(*list)   (CkptStorage     *self,
                              CkptStorageTxn  *txn,
@@ -24,10 +41,13 @@ typedef struct
                              gboolean        *out_shared,
                              GCancellable    *cancellable,
                              GError         **error);
+  /* A new transaction (the back end's subclass, base set with
+   * ckpt_storage_txn_init()), the writer lock held. */
   CkptStorageTxn *(*begin)  (CkptStorage     *self,
                              GCancellable    *cancellable,
                              GError         **error);
-  /* With CKPT_STORAGE_COMMIT_SEAL, the back end fills in the checksum. */
+  /* With CKPT_STORAGE_COMMIT_UNSEALED, the back end fills in the checksum
+   * (ckpt-seal-private.h). */
   gboolean        (*commit) (CkptStorageTxn         *txn,
                              gint64                  round_num,
                              GBytes                 *header,
@@ -39,11 +59,12 @@ typedef struct
   gboolean        (*remove) (CkptStorageTxn  *txn,
                              gint64           round_num,
                              GError         **error);
+  /* Releases the lock and frees what begin() made. */
   void            (*end)    (CkptStorageTxn  *txn);
-  /* ckpt_storage_txn_peek(); NULL: the listing is read with list(). */
-  const gint64   *(*peek)   (CkptStorageTxn  *txn,
-                             gsize           *n_rounds,
-                             GError         **error);
+  /* ckpt_storage_txn_borrow_rounds(). */
+  const gint64   *(*borrow_rounds) (CkptStorageTxn  *txn,
+                                    gsize           *n_rounds,
+                                    GError         **error);
   /* What the back end knows of the checkpoints' integrity; see
    * ckpt_storage_txn_known_intact(). */
   gboolean        (*known_intact)     (CkptStorageTxn *txn,
@@ -55,6 +76,8 @@ typedef struct
   gboolean        (*sync)   (CkptStorageTxn  *txn,
                              gint64           round_num,
                              GError         **error);
+  /* ckpt_storage_is_durable(). */
+  gboolean        durable;
 } CkptStorageVFuncs;
 
 /* What a file was when its integrity was last checked: back end specific
@@ -65,81 +88,65 @@ typedef struct
   guint64 v[4];
 } CkptFileId;
 
-/* What the local back end knows of a root between calls; see "Listing
- * cache" in ckpt-storage-local.c. Everything under @lock. */
+/* What a storage remembers of its files between transactions, whatever
+ * the back end: which file was last flushed, and the identities of files
+ * known intact where the back end cannot watch the root. Everything under
+ * @lock, through the functions below only. */
 typedef struct
 {
   GMutex      lock;
-  int         notify_fd;     /* inotify instance watching the root, or -1 */
-  gboolean    notify_failed; /* no watch can be had here: nothing is cached */
-  guint64     dev;           /* the watched directory */
-  guint64     ino;
-  guint       generation;    /* bumped whenever what is known is forgotten */
-  gboolean    valid;         /* rounds is the listing, up to the events
-                              * not read yet */
-  gpointer    taken_by;      /* the CkptStorageTxn that holds the listing */
-  GArray     *rounds;        /* of gint64, ascending from index rounds_head;
-                              * NULL while a transaction has taken it */
-  guint       rounds_head;
-  GHashTable *known;         /* gint64 → NULL: rounds known intact (written or
-                              * verified here, unchanged since) */
-  GHashTable *unknown;       /* rounds of the listing not in known */
-  GHashTable *own_creates;   /* rounds linked here whose event is unread */
-  GHashTable *temps;         /* names of temp files seen created: a writer
-                              * reads the directory, which removes them */
-} CkptListingCache;
+  gint64      flushed;   /* ckpt_storage_txn_get_flushed(), or -1 */
+  GHashTable *ids;       /* gint64 → CkptFileId */
+} CkptStorageMemo;
+
 struct _CkptStorage
 {
+  const CkptStorageVFuncs *vfuncs;
   GFile                   *root;
   char                    *prefix;
-  char                    *root_path;  /* NULL for non-local roots */
-  char                    *display;    /* path or URI, for messages */
   CkptStorageFlags         flags;
-  const CkptStorageVFuncs *vfuncs;
-  CkptListingCache         cache;      /* local back end */
-  gint64                   flushed;    /* ckpt_storage_txn_get_flushed();
-                                        * under cache.lock */
-  GHashTable              *ids;        /* gint64 → CkptFileId: files known
-                                        * intact when no watch can be had
-                                        * (and GIO roots); under cache.lock */
+  CkptStorageMemo          memo;
 };
 
 struct _CkptStorageTxn
 {
   CkptStorage *storage;
-  int          dir_fd;   /* local back end: the locked root; else -1 */
-  GArray      *rounds;   /* local: the listing as this txn knows it, or NULL;
-                          * the rounds from index rounds_head on (retention
-                          * deletes the oldest: that only moves the head) */
-  guint        rounds_head;
-  gint64      *peeked;   /* ckpt_storage_txn_peek() of other back ends */
-  gboolean     from_cache;
-  guint        generation; /* local: of the cache when the txn began */
-  GHashTable  *listed_ids; /* GIO: round → CkptFileId of the last listing */
-  gboolean     uncertain;  /* something failed: do not trust our listing */
-  gboolean     modified;   /* this txn added or removed a directory entry */
-  CkptLease   *lease;      /* generic back end: the writer lease held */
 };
 
 extern const CkptStorageVFuncs ckpt_storage_local_vfuncs;
 extern const CkptStorageVFuncs ckpt_storage_gio_vfuncs;
 
-/* The memo of files known intact by their CkptFileId (self->ids), for back
- * ends that cannot watch the root. Take self->cache.lock around them. */
-gboolean ckpt_storage_ids_match  (CkptStorage      *self,
-                                  gint64            round_num,
-                                  const CkptFileId *id);
-void     ckpt_storage_ids_set    (CkptStorage      *self,
-                                  gint64            round_num,
-                                  const CkptFileId *id);
-void     ckpt_storage_ids_forget (CkptStorage      *self,
-                                  gint64            round_num);
+/* For back ends' new() and free(). */
+void     ckpt_storage_init     (CkptStorage             *self,
+                                const CkptStorageVFuncs *vfuncs,
+                                GFile                   *root,
+                                const char              *prefix,
+                                CkptStorageFlags         flags);
+void     ckpt_storage_clear    (CkptStorage             *self);
+/* For back ends' begin(). */
+void     ckpt_storage_txn_init (CkptStorageTxn          *txn,
+                                CkptStorage             *storage);
 
-/* Sorts and hands over @rounds as a plain array; never NULL. */
-gint64 *ckpt_storage_sort_rounds (GArray *rounds,
-                                  gsize  *n_rounds);
+/* The memo of files known intact by their CkptFileId. */
+gboolean ckpt_storage_memo_match  (CkptStorage      *self,
+                                   gint64            round_num,
+                                   const CkptFileId *id);
+void     ckpt_storage_memo_set    (CkptStorage      *self,
+                                   gint64            round_num,
+                                   const CkptFileId *id);
+/* Forgets @round_num's identity (it was deleted). */
+void     ckpt_storage_memo_forget (CkptStorage      *self,
+                                   gint64            round_num);
+/* Forgets only that @round_num was flushed (it is no longer that file). */
+void     ckpt_storage_memo_forget_flushed (CkptStorage *self,
+                                           gint64       round_num);
+
+/* Hands over @rounds (sorted here) as a plain array, freeing the GArray;
+ * never NULL, *n_rounds set. */
+gint64 *ckpt_storage_array_sort_to_rounds (GArray *rounds,
+                                           gsize  *n_rounds);
 /* The same for @rounds already in ascending order. */
-gint64 *ckpt_storage_take_rounds (GArray *rounds,
-                                  gsize  *n_rounds);
+gint64 *ckpt_storage_array_to_rounds      (GArray *rounds,
+                                           gsize  *n_rounds);
 
 G_END_DECLS

@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Storage: the only layer that touches the file system. A CkptStorage is a
- * checkpoint directory (root + prefix); writers take a CkptStorageTxn, which
- * holds the directory's writer lock until it is freed.
+ * Storage: the only layer that touches the file system, and all that the
+ * manager knows of it. A CkptStorage is a checkpoint directory (root +
+ * prefix); writers take a CkptStorageTxn, which holds the directory's
+ * writer lock until it is freed. ckpt-storage.c dispatches each call to a
+ * back end (ckpt-storage-impl-private.h): ckpt-storage-local*.c for local
+ * roots, ckpt-storage-gio.c for the others.
+ *
+ * Threads. Every call runs in the thread of its caller: the manager's
+ * blocking methods call the storage in the application's thread, its
+ * async ones in a worker thread of the manager's queue (ckpt-queue.c, one
+ * operation of a manager at a time). So one CkptStorage is used from
+ * several threads at once (a blocking list while a queued save runs):
+ * that is safe, the back ends lock what they share. A CkptStorageTxn
+ * belongs to the thread that began it until it is freed. Sealing may add
+ * a short-lived thread of its own inside a commit (ckpt-seal-private.h).
  */
 #pragma once
 
@@ -101,12 +113,13 @@ gboolean     ckpt_storage_txn_commit    (CkptStorageTxn    *txn,
 typedef enum
 {
   CKPT_STORAGE_COMMIT_NONE = 0,
-  /* The header's checksum field is not filled in (ckpt_format_encode()
-   * with CKPT_FORMAT_ENCODE_NO_CHECKSUM): the storage computes the checksum
-   * and stores it before the file is flushed and linked. A local root
-   * hashes large payloads while the disk writes them (durable saves) or on
-   * a second thread while it writes them (see ckpt-storage-local.c). */
-  CKPT_STORAGE_COMMIT_SEAL = 1 << 0,
+  /* The header is unsealed, its checksum field not filled in
+   * (ckpt_format_encode() with CKPT_FORMAT_ENCODE_UNSEALED): the storage
+   * computes the checksum and stores it before the file is flushed and
+   * linked. A local root hashes large payloads while the disk writes them
+   * (durable saves) or on a second thread while it writes them (see
+   * ckpt-seal-private.h). */
+  CKPT_STORAGE_COMMIT_UNSEALED = 1 << 0,
 } CkptStorageCommitFlags;
 
 /* ckpt_storage_txn_commit() with @flags. */
@@ -119,16 +132,6 @@ gboolean     ckpt_storage_txn_commit_full (CkptStorageTxn        *txn,
                                            GCancellable          *cancellable,
                                            GError               **error);
 
-/* Payloads of at least this many bytes are checksummed after the write
- * began (CKPT_STORAGE_COMMIT_SEAL): during the writeback of a durable save,
- * on a second thread during the write otherwise; smaller ones are hashed
- * before the write, which costs less than a thread or a second write of
- * the first page. Tests lower it to exercise those paths; 0 restores the
- * default. */
-#define CKPT_STORAGE_DEFAULT_PARALLEL_MIN (8 * 1024 * 1024)
-void         ckpt_storage_set_parallel_min (gsize min_bytes);
-gsize        ckpt_storage_get_parallel_min (void);
-
 /* Like ckpt_storage_list(), under the lock; also removes stale temp files of
  * dead writers. */
 gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
@@ -136,9 +139,9 @@ gint64      *ckpt_storage_txn_list      (CkptStorageTxn    *txn,
                                          GError           **error);
 /* The same listing, borrowed from @txn (no copy; local roots keep it
  * between saves): valid until the next call on @txn. NULL on error. */
-const gint64 *ckpt_storage_txn_peek     (CkptStorageTxn    *txn,
-                                         gsize             *n_rounds,
-                                         GError           **error);
+const gint64 *ckpt_storage_txn_borrow_rounds (CkptStorageTxn *txn,
+                                              gsize          *n_rounds,
+                                              GError        **error);
 gboolean     ckpt_storage_txn_remove    (CkptStorageTxn    *txn,
                                          gint64             round_num,
                                          GError           **error);

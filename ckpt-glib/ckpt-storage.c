@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Storage: checkpoint names, and the dispatch between the local back end
- * (file descriptors, O_TMPFILE, fsync, flock) and the generic GIO one.
+ * Storage: checkpoint names, the dispatch between the local back end
+ * (ckpt-storage-local*.c: file descriptors, O_TMPFILE, fsync, flock) and
+ * the generic GIO one (ckpt-storage-gio.c), and what every back end has
+ * (the base structs and their memo). Touches no file itself.
  */
 #include "config.h"
 
@@ -10,22 +12,6 @@
 
 #include "ckpt-format-private.h"
 #include "ckpt-storage-impl-private.h"
-
-static gsize parallel_min = 0;   /* 0: the default */
-
-void
-ckpt_storage_set_parallel_min (gsize min_bytes)
-{
-  g_atomic_pointer_set (&parallel_min, min_bytes);
-}
-
-gsize
-ckpt_storage_get_parallel_min (void)
-{
-  gsize min_bytes = (gsize) g_atomic_pointer_get (&parallel_min);
-
-  return min_bytes != 0 ? min_bytes : CKPT_STORAGE_DEFAULT_PARALLEL_MIN;
-}
 
 char *
 ckpt_storage_build_name (const char *prefix,
@@ -144,43 +130,94 @@ compare_rounds (gconstpointer a,
   return (x > y) - (x < y);
 }
 
+void
+ckpt_storage_init (CkptStorage             *self,
+                   const CkptStorageVFuncs *vfuncs,
+                   GFile                   *root,
+                   const char              *prefix,
+                   CkptStorageFlags         flags)
+{
+  self->vfuncs = vfuncs;
+  self->root = g_object_ref (root);
+  self->prefix = g_strdup (prefix);
+  self->flags = flags;
+  g_mutex_init (&self->memo.lock);
+  self->memo.flushed = -1;
+  self->memo.ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+}
+
+void
+ckpt_storage_clear (CkptStorage *self)
+{
+  g_clear_object (&self->root);
+  g_clear_pointer (&self->prefix, g_free);
+  g_clear_pointer (&self->memo.ids, g_hash_table_unref);
+  g_mutex_clear (&self->memo.lock);
+}
+
+void
+ckpt_storage_txn_init (CkptStorageTxn *txn,
+                       CkptStorage    *storage)
+{
+  txn->storage = storage;
+}
+
 gboolean
-ckpt_storage_ids_match (CkptStorage      *self,
-                        gint64            round_num,
-                        const CkptFileId *id)
+ckpt_storage_memo_match (CkptStorage      *self,
+                         gint64            round_num,
+                         const CkptFileId *id)
 {
-  const CkptFileId *known = g_hash_table_lookup (self->ids, &round_num);
+  const CkptFileId *known;
+  gboolean match;
 
-  return known != NULL && memcmp (known, id, sizeof *id) == 0;
+  g_mutex_lock (&self->memo.lock);
+  known = g_hash_table_lookup (self->memo.ids, &round_num);
+  match = known != NULL && memcmp (known, id, sizeof *id) == 0;
+  g_mutex_unlock (&self->memo.lock);
+  return match;
 }
 
 void
-ckpt_storage_ids_set (CkptStorage      *self,
-                      gint64            round_num,
-                      const CkptFileId *id)
+ckpt_storage_memo_set (CkptStorage      *self,
+                       gint64            round_num,
+                       const CkptFileId *id)
 {
-  g_hash_table_replace (self->ids, g_memdup2 (&round_num, sizeof round_num),
+  g_mutex_lock (&self->memo.lock);
+  g_hash_table_replace (self->memo.ids, g_memdup2 (&round_num, sizeof round_num),
                         g_memdup2 (id, sizeof *id));
+  g_mutex_unlock (&self->memo.lock);
 }
 
 void
-ckpt_storage_ids_forget (CkptStorage *self,
-                         gint64       round_num)
+ckpt_storage_memo_forget (CkptStorage *self,
+                          gint64       round_num)
 {
-  g_hash_table_remove (self->ids, &round_num);
+  g_mutex_lock (&self->memo.lock);
+  g_hash_table_remove (self->memo.ids, &round_num);
+  g_mutex_unlock (&self->memo.lock);
+}
+
+void
+ckpt_storage_memo_forget_flushed (CkptStorage *self,
+                                  gint64       round_num)
+{
+  g_mutex_lock (&self->memo.lock);
+  if (self->memo.flushed == round_num)
+    self->memo.flushed = -1;
+  g_mutex_unlock (&self->memo.lock);
 }
 
 gint64 *
-ckpt_storage_sort_rounds (GArray *rounds,
-                          gsize  *n_rounds)
+ckpt_storage_array_sort_to_rounds (GArray *rounds,
+                                   gsize  *n_rounds)
 {
   g_array_sort (rounds, compare_rounds);
-  return ckpt_storage_take_rounds (rounds, n_rounds);
+  return ckpt_storage_array_to_rounds (rounds, n_rounds);
 }
 
 gint64 *
-ckpt_storage_take_rounds (GArray *rounds,
-                          gsize  *n_rounds)
+ckpt_storage_array_to_rounds (GArray *rounds,
+                              gsize  *n_rounds)
 {
   *n_rounds = rounds->len;
   /* Never NULL: an empty listing is a valid, allocated array. */
@@ -197,32 +234,21 @@ ckpt_storage_new (GFile            *root,
                   const char       *prefix,
                   CkptStorageFlags  flags)
 {
-  CkptStorage *self;
+  const CkptStorageVFuncs *vfuncs = &ckpt_storage_gio_vfuncs;
 
   g_return_val_if_fail (G_IS_FILE (root), NULL);
   g_return_val_if_fail (prefix != NULL, NULL);
 
-  self = g_new0 (CkptStorage, 1);
-  self->root = g_object_ref (root);
-  self->prefix = g_strdup (prefix);
-  self->flags = flags;
   /* GVfs gives sftp:// and dav:// files a FUSE path when gvfsd-fuse runs:
    * only native files take the local (fsync, flock) path. */
-  self->root_path = g_file_is_native (root) ? g_file_get_path (root) : NULL;
-  self->vfuncs = (self->root_path != NULL && !(flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
-                 ? &ckpt_storage_local_vfuncs
-                 : &ckpt_storage_gio_vfuncs;
-  self->display = self->root_path != NULL ? g_strdup (self->root_path) : g_file_get_uri (root);
-  g_mutex_init (&self->cache.lock);
-  self->cache.notify_fd = -1;
-  self->flushed = -1;
-  self->cache.known = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  self->cache.unknown = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  self->cache.own_creates = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  self->cache.temps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->ids = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  if (g_file_is_native (root) && !(flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
+    {
+      g_autofree char *path = g_file_get_path (root);
 
-  return self;
+      if (path != NULL)
+        vfuncs = &ckpt_storage_local_vfuncs;
+    }
+  return vfuncs->new (root, prefix, flags);
 }
 
 void
@@ -230,20 +256,7 @@ ckpt_storage_free (CkptStorage *self)
 {
   if (self == NULL)
     return;
-  g_clear_object (&self->root);
-  g_free (self->prefix);
-  g_free (self->root_path);
-  g_free (self->display);
-  if (self->cache.notify_fd >= 0)
-    close (self->cache.notify_fd);
-  g_clear_pointer (&self->cache.rounds, g_array_unref);
-  g_clear_pointer (&self->cache.known, g_hash_table_unref);
-  g_clear_pointer (&self->cache.unknown, g_hash_table_unref);
-  g_clear_pointer (&self->cache.own_creates, g_hash_table_unref);
-  g_clear_pointer (&self->cache.temps, g_hash_table_unref);
-  g_clear_pointer (&self->ids, g_hash_table_unref);
-  g_mutex_clear (&self->cache.lock);
-  g_free (self);
+  self->vfuncs->free (self);
 }
 
 gboolean
@@ -251,7 +264,7 @@ ckpt_storage_is_durable (CkptStorage *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return self->vfuncs == &ckpt_storage_local_vfuncs;
+  return self->vfuncs->durable;
 }
 
 gint64 *
@@ -367,20 +380,15 @@ ckpt_storage_txn_list (CkptStorageTxn  *txn,
 }
 
 const gint64 *
-ckpt_storage_txn_peek (CkptStorageTxn  *txn,
-                       gsize           *n_rounds,
-                       GError         **error)
+ckpt_storage_txn_borrow_rounds (CkptStorageTxn  *txn,
+                                gsize           *n_rounds,
+                                GError         **error)
 {
   g_return_val_if_fail (txn != NULL, NULL);
   g_return_val_if_fail (n_rounds != NULL, NULL);
 
   *n_rounds = 0;
-  if (txn->storage->vfuncs->peek != NULL)
-    return txn->storage->vfuncs->peek (txn, n_rounds, error);
-
-  g_clear_pointer (&txn->peeked, g_free);
-  txn->peeked = txn->storage->vfuncs->list (txn->storage, txn, n_rounds, NULL, error);
-  return txn->peeked;
+  return txn->storage->vfuncs->borrow_rounds (txn, n_rounds, error);
 }
 
 gboolean
@@ -427,9 +435,9 @@ ckpt_storage_txn_get_flushed (CkptStorageTxn *txn)
 
   g_return_val_if_fail (txn != NULL, -1);
 
-  g_mutex_lock (&txn->storage->cache.lock);
-  flushed = txn->storage->flushed;
-  g_mutex_unlock (&txn->storage->cache.lock);
+  g_mutex_lock (&txn->storage->memo.lock);
+  flushed = txn->storage->memo.flushed;
+  g_mutex_unlock (&txn->storage->memo.lock);
   return flushed;
 }
 
@@ -439,9 +447,9 @@ ckpt_storage_txn_set_flushed (CkptStorageTxn *txn,
 {
   g_return_if_fail (txn != NULL);
 
-  g_mutex_lock (&txn->storage->cache.lock);
-  txn->storage->flushed = round_num;
-  g_mutex_unlock (&txn->storage->cache.lock);
+  g_mutex_lock (&txn->storage->memo.lock);
+  txn->storage->memo.flushed = round_num;
+  g_mutex_unlock (&txn->storage->memo.lock);
 }
 
 gboolean
@@ -459,7 +467,5 @@ ckpt_storage_txn_free (CkptStorageTxn *txn)
 {
   if (txn == NULL)
     return;
-  g_clear_pointer (&txn->peeked, g_free);
-  g_clear_pointer (&txn->listed_ids, g_hash_table_unref);
   txn->storage->vfuncs->end (txn);
 }

@@ -23,6 +23,7 @@
 
 #include "ckpt-manager-private.h"
 #include "ckpt-format-private.h"
+#include "ckpt-seal-private.h"
 #include "ckpt-storage-private.h"
 #include "ckpt-test-util.h"
 
@@ -3059,11 +3060,11 @@ run_parallel (Fixture       *f,
               FixtureFunc    func,
               gboolean       durable)
 {
-  ckpt_storage_set_parallel_min (1);
+  ckpt_seal_set_parallel_min (1);
   managers_not_durable = !durable;
   func (f, data);
   managers_not_durable = FALSE;
-  ckpt_storage_set_parallel_min (0);
+  ckpt_seal_set_parallel_min (0);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <ckpt-glib/ckpt-glib.h>
 #include "ckpt-fault-private.h"
 #include "ckpt-format-private.h"
+#include "ckpt-seal-private.h"
 #include "ckpt-storage-private.h"
 #include "ckpt-test-util.h"
 
@@ -538,8 +539,8 @@ test_read_identical (Fixture       *f,
   }
 }
 
-/* CKPT_STORAGE_COMMIT_SEAL: the storage fills in the checksum after the
- * write began for payloads of at least ckpt_storage_get_parallel_min ()
+/* CKPT_STORAGE_COMMIT_UNSEALED: the storage fills in the checksum after the
+ * write began for payloads of at least CKPT_SEAL_DEFAULT_PARALLEL_MIN
  * bytes (during the writeback when durable, on a second thread otherwise;
  * the threshold is lowered here so that every payload takes those paths,
  * then the default so that small ones are hashed before the write). The
@@ -567,7 +568,7 @@ test_commit_sealed (Fixture       *f,
     {
       GVariant *states[] = { big, small, empty };
 
-      ckpt_storage_set_parallel_min (mins[m]);
+      ckpt_seal_set_parallel_min (mins[m]);
       for (gsize i = 0; i < G_N_ELEMENTS (states); i++)
         {
           g_autoptr(GBytes) header = NULL;
@@ -579,7 +580,7 @@ test_commit_sealed (Fixture       *f,
 
           round_num++;
           ckpt_format_encode (states[i], round_num, 1, NULL,
-                              CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
+                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
           /* Unsealed: the checksum field is zero. */
           g_assert_cmpmem ((const guint8 *) g_bytes_get_data (header, NULL) + CKPT_FORMAT_OFFSET_CHECKSUM,
                            8, "\0\0\0\0\0\0\0\0", 8);
@@ -588,7 +589,7 @@ test_commit_sealed (Fixture       *f,
           txn = ckpt_storage_begin (f->storage, NULL, &error);
           g_assert_no_error (error);
           g_assert_true (ckpt_storage_txn_commit_full (txn, round_num, header, payload,
-                                                       CKPT_STORAGE_COMMIT_SEAL, i != 1,
+                                                       CKPT_STORAGE_COMMIT_UNSEALED, i != 1,
                                                        NULL, &error));
           g_assert_no_error (error);
           g_clear_pointer (&txn, ckpt_storage_txn_free);
@@ -601,7 +602,7 @@ test_commit_sealed (Fixture       *f,
           g_assert_true (g_variant_equal (v, states[i]));
         }
     }
-  ckpt_storage_set_parallel_min (0);
+  ckpt_seal_set_parallel_min (0);
   assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
 
   /* Local roots: a failure of the payload's write (the first write) or of
@@ -609,7 +610,7 @@ test_commit_sealed (Fixture       *f,
    * during the writeback) or not (hashed on a thread, which is joined). */
   if (!(f->flags & CKPT_STORAGE_FLAGS_FORCE_GENERIC))
     {
-      ckpt_storage_set_parallel_min (1);
+      ckpt_seal_set_parallel_min (1);
       for (guint k = 0; k < 4; k++)
         {
           guint nth = 1 + k % 2;
@@ -620,19 +621,19 @@ test_commit_sealed (Fixture       *f,
           gboolean ok;
 
           ckpt_format_encode (big, 10 + nth, 1, NULL,
-                              CKPT_FORMAT_ENCODE_NO_CHECKSUM, &header, &payload);
+                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
           txn = ckpt_storage_begin (f->storage, NULL, &error);
           g_assert_no_error (error);
           ckpt_fault_arm (CKPT_FAULT_WRITE, nth, ENOSPC);
           ok = ckpt_storage_txn_commit_full (txn, 10 + nth, header, payload,
-                                             CKPT_STORAGE_COMMIT_SEAL, durable, NULL, &error);
+                                             CKPT_STORAGE_COMMIT_UNSEALED, durable, NULL, &error);
           g_assert_true (ckpt_fault_fired ());
           ckpt_fault_disarm ();
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
           g_assert_false (ok);
           g_clear_error (&error);
         }
-      ckpt_storage_set_parallel_min (0);
+      ckpt_seal_set_parallel_min (0);
       assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
     }
 }
