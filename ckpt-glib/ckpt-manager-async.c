@@ -1,210 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The asynchronous half of CkptManager: each _async call packs its
- * arguments into a CkptOp, the task data of a CkptAsyncResult (whose
- * delivery source is attached to the caller's thread-default main context
- * at once), and queues it on the manager's serial queue. A worker thread
- * runs the same code as the sync call (the *_internal functions), then
- * completes the result: in the caller's context, the op's signals are
- * emitted and the callback runs. If that context is freed first, nothing
- * is delivered and the references of the op (the manager's among them)
- * are dropped when the worker is done. See docs/threading.md, and
- * ckpt-async-result-private.h for why this is not a GTask.
+ * The public _async/_finish pairs of CkptManager, with their
+ * documentation: each _async call checks its arguments, fills in a CkptOp
+ * and queues it (ckpt-manager-async-op.c, which runs and delivers it);
+ * each _finish function reads the result in the caller's context. It
+ * touches the manager only through ckpt-manager-async-private.h.
  */
 #include "config.h"
 
-#include "ckpt-async-result-private.h"
-#include "ckpt-error.h"
-#include "ckpt-manager-private.h"
-
-typedef enum
-{
-  OP_SAVE,
-  OP_LOAD,
-  OP_LOAD_LATEST,
-  OP_LOAD_LATEST_OR_DEFAULT,
-  OP_LIST_ROUNDS,
-  OP_DELETE,
-  OP_QUERY_INFO,
-  OP_PRUNE,
-} OpKind;
-
-/* The task data of an operation's CkptAsyncResult. */
-typedef struct
-{
-  OpKind          kind;
-
-  /* Arguments */
-  GVariant       *state;        /* save: the caller's value, referenced */
-  GVariant       *metadata;     /* save: a{sv} for the header, or NULL */
-  GVariantType   *type;
-  gint64          round_num;
-  guint           flags;        /* query_info, prune: their flags */
-  CkptParams      params;
-
-  /* Results, written by the worker, read in the caller's context */
-  CkptEvents     *events;
-  gint64          out_round_num;
-  gsize           n_rounds;     /* list_rounds, prune */
-} CkptOp;
-
-static void
-ckpt_op_free (gpointer data)
-{
-  CkptOp *op = data;
-
-  g_clear_pointer (&op->state, g_variant_unref);
-  g_clear_pointer (&op->metadata, g_variant_unref);
-  g_clear_pointer (&op->type, g_variant_type_free);
-  g_clear_pointer (&op->events, ckpt_events_free);
-  g_free (op);
-}
-
-/* Runs in the caller's context, just before the callback: emit the
- * signals. */
-static void
-op_deliver (CkptAsyncResult *result,
-            gpointer         data)
-{
-  CkptOp *op = data;
-  CkptManager *self = ckpt_async_result_get_source (result);
-
-  ckpt_manager_emit_events (self, op->events);
-  ckpt_manager_op_finished (self);
-}
-
-/* The caller's context went away before the result reached it: no signal,
- * no callback; the operation stops counting as in flight. */
-static void
-op_dropped (CkptAsyncResult *result,
-            gpointer         data)
-{
-  ckpt_manager_op_dropped (ckpt_async_result_get_source (result));
-}
-
-/* Runs in a worker thread, one op of a manager at a time. */
-static void
-op_run (gpointer data)
-{
-  CkptAsyncResult *result = data;
-  CkptOp *op = ckpt_async_result_get_task_data (result);
-  CkptManager *self = ckpt_async_result_get_source (result);
-  GCancellable *cancellable = ckpt_async_result_get_cancellable (result);
-  GError *error = NULL;
-  gboolean ok = FALSE;
-  gpointer value = NULL;
-  GDestroyNotify value_free = (GDestroyNotify) g_variant_unref;
-
-  switch (op->kind)
-    {
-    case OP_SAVE:
-      ok = ckpt_manager_save_full_internal (self, op->state, op->round_num, op->metadata,
-                                            &op->params, op->events, cancellable, &error);
-      /* The state was the caller's; let it go here, not in another thread
-       * later. */
-      g_clear_pointer (&op->state, g_variant_unref);
-      break;
-
-    case OP_LOAD:
-      value = ckpt_manager_load_internal (self, op->type, op->round_num, &op->params,
-                                          op->events, cancellable, &error);
-      break;
-
-    case OP_LOAD_LATEST:
-      value = ckpt_manager_load_latest_internal (self, op->type, &op->params, &op->out_round_num,
-                                                 op->events, cancellable, &error);
-      break;
-
-    case OP_LOAD_LATEST_OR_DEFAULT:
-      value = ckpt_manager_load_latest_or_default_internal (self, op->state, &op->params,
-                                                            &op->out_round_num, op->events,
-                                                            cancellable, &error);
-      break;
-
-    case OP_LIST_ROUNDS:
-      value = ckpt_manager_list_rounds_internal (self, &op->n_rounds, cancellable, &error);
-      value_free = g_free;
-      break;
-
-    case OP_DELETE:
-      ok = ckpt_manager_delete_internal (self, op->round_num, op->events, cancellable, &error);
-      break;
-
-    case OP_QUERY_INFO:
-      value = ckpt_manager_query_info_internal (self, op->round_num, op->flags, cancellable, &error);
-      value_free = g_object_unref;
-      break;
-
-    case OP_PRUNE:
-      value = ckpt_manager_prune_internal (self, op->flags, &op->params, &op->n_rounds,
-                                           op->events, cancellable, &error);
-      value_free = g_free;
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-
-  if (error != NULL)
-    ckpt_async_result_return_error (result, error);
-  else if (op->kind == OP_SAVE || op->kind == OP_DELETE)
-    ckpt_async_result_return_boolean (result, ok);
-  else
-    ckpt_async_result_return_pointer (result, value, value_free);
-
-  /* Hand the result back to the caller's context, if it is still there.
-   * This drops the worker's reference: once the context has gone, the op,
-   * and the manager's reference it holds, may be freed here. */
-  ckpt_async_result_complete (result);
-}
-
-static CkptAsyncResult *
-op_new (CkptManager         *self,
-        OpKind               kind,
-        gpointer             source_tag,
-        GCancellable        *cancellable,
-        GAsyncReadyCallback  callback,
-        gpointer             user_data)
-{
-  CkptAsyncResult *result;
-  CkptOp *op = g_new0 (CkptOp, 1);
-
-  op->kind = kind;
-  op->events = ckpt_events_new ();
-  op->out_round_num = -1;
-  ckpt_manager_get_params (self, &op->params);
-
-  /* Once a save is committed it reports success, even if the cancellable
-   * fires after that: the result is what happened on disk. */
-  result = ckpt_async_result_new (self, cancellable, callback, user_data, source_tag);
-  ckpt_async_result_set_task_data (result, op, ckpt_op_free, op_deliver, op_dropped);
-  return result;
-}
-
-static CkptOp *
-op_get (CkptAsyncResult *result)
-{
-  return ckpt_async_result_get_task_data (result);
-}
-
-/* Queues @result (taking over the reference) on the manager's queue; a
- * manager that could not be set up fails it at once, through the same
- * delivery (never from within the _async call). */
-static void
-op_queue (CkptManager     *self,
-          CkptAsyncResult *result)
-{
-  GError *error = NULL;
-
-  ckpt_manager_op_started (self);
-  if (!ckpt_manager_check_ready (self, &error))
-    {
-      ckpt_async_result_return_error (result, error);
-      ckpt_async_result_complete (result);
-      return;
-    }
-  ckpt_queue_push (ckpt_manager_get_queue (self), op_run, result);
-}
+#include "ckpt-manager-async-private.h"
 
 /* The checks of a _finish function. */
 #define CHECK_RESULT(result, self, tag, val) \
@@ -262,10 +66,11 @@ ckpt_manager_save_async (CkptManager         *self,
   g_return_if_fail (state != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
-  op_get (result)->state = g_variant_ref_sink (state);
-  op_get (result)->round_num = round_num;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_SAVE, ckpt_manager_save_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->state = g_variant_ref_sink (state);
+  ckpt_op_get (result)->round_num = round_num;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -325,12 +130,13 @@ ckpt_manager_save_full_async (CkptManager         *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   /* The tag of save_async: either _finish function finishes it. */
-  result = op_new (self, OP_SAVE, ckpt_manager_save_async, cancellable, callback, user_data);
-  op_get (result)->state = g_variant_ref_sink (state);
+  result = ckpt_op_new (self, CKPT_OP_SAVE, ckpt_manager_save_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->state = g_variant_ref_sink (state);
   if (metadata != NULL)
-    op_get (result)->metadata = g_variant_ref_sink (metadata);
-  op_get (result)->round_num = round_num;
-  op_queue (self, result);
+    ckpt_op_get (result)->metadata = g_variant_ref_sink (metadata);
+  ckpt_op_get (result)->round_num = round_num;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -384,10 +190,11 @@ ckpt_manager_load_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_LOAD, ckpt_manager_load_async, cancellable, callback, user_data);
-  op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
-  op_get (result)->round_num = round_num;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_LOAD, ckpt_manager_load_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
+  ckpt_op_get (result)->round_num = round_num;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -440,10 +247,10 @@ ckpt_manager_load_latest_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_LOAD_LATEST, ckpt_manager_load_latest_async,
-               cancellable, callback, user_data);
-  op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_LOAD_LATEST, ckpt_manager_load_latest_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->type = type != NULL ? g_variant_type_copy (type) : NULL;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -471,7 +278,7 @@ ckpt_manager_load_latest_finish (CkptManager   *self,
 
   CHECK_RESULT (result, self, ckpt_manager_load_latest_async, NULL);
 
-  op = op_get (CKPT_ASYNC_RESULT (result));
+  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
   if (out_round_num != NULL)
     *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
 
@@ -507,10 +314,10 @@ ckpt_manager_load_latest_or_default_async (CkptManager         *self,
   g_return_if_fail (default_state != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_LOAD_LATEST_OR_DEFAULT, ckpt_manager_load_latest_or_default_async,
-               cancellable, callback, user_data);
-  op_get (result)->state = g_variant_ref_sink (default_state);
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_LOAD_LATEST_OR_DEFAULT, ckpt_manager_load_latest_or_default_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->default_state = g_variant_ref_sink (default_state);
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -537,7 +344,7 @@ ckpt_manager_load_latest_or_default_finish (CkptManager   *self,
 
   CHECK_RESULT (result, self, ckpt_manager_load_latest_or_default_async, NULL);
 
-  op = op_get (CKPT_ASYNC_RESULT (result));
+  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
   if (out_round_num != NULL)
     *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
 
@@ -565,8 +372,8 @@ ckpt_manager_list_rounds_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  op_queue (self, op_new (self, OP_LIST_ROUNDS, ckpt_manager_list_rounds_async,
-                          cancellable, callback, user_data));
+  ckpt_op_queue (self, ckpt_op_new (self, CKPT_OP_LIST_ROUNDS, ckpt_manager_list_rounds_async,
+                                    cancellable, callback, user_data));
 }
 
 /**
@@ -595,8 +402,8 @@ ckpt_manager_list_rounds_finish (CkptManager   *self,
   CHECK_RESULT (result, self, ckpt_manager_list_rounds_async, NULL);
   g_return_val_if_fail (n_rounds != NULL, NULL);
 
-  op = op_get (CKPT_ASYNC_RESULT (result));
-  *n_rounds = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_rounds;
+  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
+  *n_rounds = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_returned;
 
   return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }
@@ -628,9 +435,10 @@ ckpt_manager_delete_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_DELETE, ckpt_manager_delete_async, cancellable, callback, user_data);
-  op_get (result)->round_num = round_num;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_DELETE, ckpt_manager_delete_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->round_num = round_num;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -685,11 +493,11 @@ ckpt_manager_query_info_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_QUERY_INFO, ckpt_manager_query_info_async,
-                   cancellable, callback, user_data);
-  op_get (result)->round_num = round_num;
-  op_get (result)->flags = flags;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_QUERY_INFO, ckpt_manager_query_info_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->round_num = round_num;
+  ckpt_op_get (result)->query_flags = flags;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -743,9 +551,10 @@ ckpt_manager_prune_async (CkptManager         *self,
   g_return_if_fail (CKPT_IS_MANAGER (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  result = op_new (self, OP_PRUNE, ckpt_manager_prune_async, cancellable, callback, user_data);
-  op_get (result)->flags = flags;
-  op_queue (self, result);
+  result = ckpt_op_new (self, CKPT_OP_PRUNE, ckpt_manager_prune_async,
+                        cancellable, callback, user_data);
+  ckpt_op_get (result)->prune_flags = flags;
+  ckpt_op_queue (self, result);
 }
 
 /**
@@ -775,8 +584,9 @@ ckpt_manager_prune_finish (CkptManager   *self,
   CHECK_RESULT (result, self, ckpt_manager_prune_async, NULL);
   g_return_val_if_fail (n_pruned != NULL, NULL);
 
-  op = op_get (CKPT_ASYNC_RESULT (result));
-  *n_pruned = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_rounds;
+  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
+  *n_pruned = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? 0 : op->n_returned;
 
   return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
 }
+
