@@ -18,7 +18,9 @@ struct _CkptManager
 {
   GObject      parent_instance;
 
-  /* Set at construction, then never changed: any thread may read them. */
+  /* Set at construction, then never changed (but for the storage, by the
+   * test hook ckpt_manager_set_storage_flags() before any operation): any
+   * thread may read them. */
   GFile       *root;
   char        *prefix;
   CkptStorage *storage;      /* NULL when construction failed */

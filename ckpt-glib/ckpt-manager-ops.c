@@ -31,6 +31,19 @@ check_round (gint64   round_num,
   return TRUE;
 }
 
+/* Always FALSE, for a `return`. */
+static gboolean
+set_not_found (CkptManager  *self,
+               gint64        round_num,
+               GError      **error)
+{
+  g_autofree char *where = ckpt_manager_describe_file (self, round_num);
+
+  g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
+               "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
+  return FALSE;
+}
+
 /* A save of @round_num failed with CKPT_ERROR_EXISTS (in @error): say
  * whether the file in the way is the round, intact, or a damaged file that
  * only deleting it gets past. The code stays CKPT_ERROR_EXISTS. */
@@ -163,10 +176,7 @@ read_checkpoint (CkptManager   *self,
       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE) ||
       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_IS_DIRECTORY))
     {
-      g_autofree char *where = ckpt_manager_describe_file (self, round_num);
-
-      g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
-                   "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
+      set_not_found (self, round_num, error);
       return NULL;
     }
   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -392,18 +402,6 @@ rounds_contain (const gint64 *rounds,
       else
         hi = mid;
     }
-  return FALSE;
-}
-
-static gboolean
-set_not_found (CkptManager  *self,
-               gint64        round_num,
-               GError      **error)
-{
-  g_autofree char *where = ckpt_manager_describe_file (self, round_num);
-
-  g_set_error (error, CKPT_ERROR, CKPT_ERROR_NOT_FOUND,
-               "No checkpoint of round %" G_GINT64_FORMAT " (‘%s’)", round_num, where);
   return FALSE;
 }
 

@@ -504,6 +504,9 @@ ckpt_manager_get_busy (CkptManager *self)
   return g_atomic_int_get (&self->n_in_flight) > 0;
 }
 
+/* The busy count: op_started and op_finished in the caller's context (so
+ * that the notification is emitted there), op_dropped in any thread. */
+
 void
 ckpt_manager_op_started (CkptManager *self)
 {
@@ -523,6 +526,8 @@ ckpt_manager_op_dropped (CkptManager *self)
 {
   g_atomic_int_add (&self->n_in_flight, -1);
 }
+
+/* The settings snapshot */
 
 void
 ckpt_manager_snapshot_settings (CkptManager  *self,
