@@ -1368,7 +1368,7 @@ ckpt_manager_save_full_internal (CkptManager          *self,
                                  GError              **error)
 {
   g_autoptr(GBytes) header = NULL;
-  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(CkptPayload) payload = NULL;
   g_autoptr(CkptStorageTxn) txn = NULL;
 
   if (!check_round (round_num, error))
@@ -1380,8 +1380,8 @@ ckpt_manager_save_full_internal (CkptManager          *self,
    * checksum: a large payload is hashed while the disk writes it (durable
    * saves) or on a second thread during the write, rather than in a pass of
    * its own before (see ckpt-seal.c). */
-  ckpt_format_encode (state, round_num, g_get_real_time (), metadata,
-                      CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
+  ckpt_format_encode_payload (state, round_num, g_get_real_time (), metadata,
+                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
 
   txn = ckpt_storage_begin (self->storage, cancellable, error);
   if (txn == NULL)
