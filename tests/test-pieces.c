@@ -5,7 +5,9 @@
  * copying them. Differential tests on values of many types, built as
  * trees, as serialised data and as mixtures of both.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <glib.h>
 
@@ -417,17 +419,27 @@ test_random (void)
 {
   GRand *rand = g_rand_new_with_seed (g_test_rand_int ());
   guint n = g_test_slow () ? 20000 : 3000, i;
+  gsize n_pieces = 0, total_size = 0;
 
   for (i = 0; i < n; i++)
     {
       g_autoptr(GString) type = g_string_new (NULL);
       g_autoptr(GVariant) value = NULL;
 
-      random_type (rand, type, 4);
+      /* Containers: a basic value is one piece whatever the layout. */
+      do
+        {
+          g_string_truncate (type, 0);
+          random_type (rand, type, 4);
+        }
+      while (strchr ("am(v", type->str[0]) == NULL);
       value = g_variant_ref_sink (random_value (rand, G_VARIANT_TYPE (type->str), 4));
       check_forms (value, rand, type->str);
+      n_pieces += check_pieces (value, 0, type->str);
+      total_size += g_variant_get_size (value);
     }
-  g_test_message ("%u random values compared with g_variant_store()", n);
+  g_test_message ("%u random containers (%" G_GSIZE_FORMAT " bytes) compared with g_variant_store(): "
+                  "%" G_GSIZE_FORMAT " pieces at min_piece 0", n, total_size, n_pieces);
   g_rand_free (rand);
 }
 
@@ -594,6 +606,35 @@ test_many_small_values (void)
   check_pieces (state, 1000, "10,000 doubles");
 }
 
+/* More small data than one framing buffer holds (4 MiB): 100 arrays of
+ * 60,000 bytes, each copied, in a few pieces. */
+static void
+test_much_small_data (void)
+{
+  GVariantBuilder builder;
+  g_autoptr(GVariant) state = NULL;
+  g_autofree guint8 *bytes = g_malloc (60000);
+  guint i, n_pieces;
+
+  for (i = 0; i < 60000; i++)
+    bytes[i] = (guint8) (i * 13);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(say)"));
+  for (i = 0; i < 100; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("v%u", i);
+
+      g_variant_builder_add (&builder, "(s@ay)", name,
+                             g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes + i, 60000 - i, 1));
+    }
+  state = g_variant_ref_sink (g_variant_builder_end (&builder));
+
+  n_pieces = check_pieces (state, CKPT_FORMAT_PIECE_MIN, "6 MB of small arrays");
+  g_assert_cmpuint (n_pieces, >=, 2);
+  g_assert_cmpuint (n_pieces, <=, 3);
+  check_pieces (state, 0, "6 MB of small arrays");
+  check_pieces (state, 59000, "6 MB of small arrays");
+}
+
 /* Not an assertion: what the pieces save against one copy of the state. */
 static void
 test_timing (void)
@@ -612,12 +653,21 @@ test_timing (void)
   state = tensor_state (&buffer, sizes, 1);
   total = g_variant_get_size (state);
 
-  /* What ckpt-format.c's serialise() does for a tree. */
+  /* What ckpt-format.c's serialise() does for a tree: one copy into a new
+   * buffer (in huge pages where it can). */
   g_timer_start (timer);
-  copy = g_malloc (total);
+  copy = NULL;
+#if defined(MADV_HUGEPAGE)
+  if (posix_memalign ((void **) &copy, 2 << 20, total) == 0)
+    madvise (copy, total, MADV_HUGEPAGE);
+  else
+    copy = NULL;
+#endif
+  if (copy == NULL)
+    copy = malloc (total);
   g_variant_store (state, copy);
   store_time = g_timer_elapsed (timer, NULL);
-  g_free (copy);
+  free (copy);
 
   g_timer_start (timer);
   pieces = ckpt_format_serialise_pieces (state, CKPT_FORMAT_PIECE_MIN, NULL);
@@ -645,6 +695,7 @@ main (int   argc,
   g_test_add_func ("/ckpt/pieces/random", test_random);
   g_test_add_func ("/ckpt/pieces/tensors-not-copied", test_tensors_not_copied);
   g_test_add_func ("/ckpt/pieces/many-small-values", test_many_small_values);
+  g_test_add_func ("/ckpt/pieces/much-small-data", test_much_small_data);
   g_test_add_func ("/ckpt/pieces/timing", test_timing);
 
   return g_test_run ();
