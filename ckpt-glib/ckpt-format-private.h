@@ -118,11 +118,10 @@ void       ckpt_format_encode_payload (GVariant              *state,
                                        CkptPayload          **out_payload);
 
 /* A tree-form state of at least CKPT_FORMAT_PIECES_MIN bytes is written as
- * pieces; its serialised children of at least CKPT_FORMAT_PIECE_MIN bytes
- * are pieces of their own (smaller subtrees are copied, which costs less
- * than a piece each). */
+ * pieces (ckpt-format-pieces-private.h): its serialised children of at
+ * least CKPT_FORMAT_PIECE_MIN bytes are pieces of their own, smaller
+ * subtrees are copied (which costs less than a piece each). */
 #define CKPT_FORMAT_PIECES_MIN (1024 * 1024)
-#define CKPT_FORMAT_PIECE_MIN  (64 * 1024)
 
 /* Concatenates what ckpt_format_encode() gives (tests, small files). */
 GBytes    *ckpt_format_encode_bytes   (GVariant              *state,

@@ -136,28 +136,6 @@ ckpt_format_header_clear (CkptFormatHeader *header)
   memset (header, 0, sizeof *header);
 }
 
-/* Whether @value is a container held as a tree of child instances (what
- * g_variant_new_*() and GVariantBuilder make) rather than serialised bytes
- * (what g_variant_new_from_bytes() and loads make). GLib has no call for
- * this, but a tree hands out the child instance it holds, while serialised
- * data makes a new instance on every g_variant_get_child_value(). A wrong
- * guess costs time, never correctness: both ways give the same bytes. */
-static gboolean
-is_tree_form (GVariant *value)
-{
-  GVariant *first, *again;
-  gboolean tree;
-
-  if (!g_variant_is_container (value) || g_variant_n_children (value) == 0)
-    return FALSE;
-  first = g_variant_get_child_value (value, 0);
-  again = g_variant_get_child_value (value, 0);
-  tree = first == again;
-  g_variant_unref (first);
-  g_variant_unref (again);
-  return tree;
-}
-
 /* The serialised bytes of @value, which is in normal form. Serialised data
  * is shared, not copied. A tree is serialised into a new buffer with
  * g_variant_store(): g_variant_get_data() would also turn the caller's
@@ -174,7 +152,7 @@ serialise (GVariant *value)
   gsize size;
   gpointer data;
 
-  if (!is_tree_form (value))
+  if (!ckpt_format_is_tree_form (value))
     return g_variant_get_data_as_bytes (value);
 
   size = g_variant_get_size (value);
@@ -235,7 +213,7 @@ serialise_payload (GVariant *value)
 {
   g_autoptr(GBytes) bytes = NULL;
 
-  if (is_tree_form (value) && g_variant_get_size (value) >= CKPT_FORMAT_PIECES_MIN)
+  if (ckpt_format_is_tree_form (value) && g_variant_get_size (value) >= CKPT_FORMAT_PIECES_MIN)
     {
       gsize size;
       GPtrArray *pieces = ckpt_format_serialise_pieces (value, CKPT_FORMAT_PIECE_MIN, &size);
