@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "ckpt-payload-private.h"
+
 G_BEGIN_DECLS
 
 /* Layout of the fixed header (all integers little-endian). The magic, the
@@ -103,6 +105,23 @@ void       ckpt_format_encode         (GVariant              *state,
                                        CkptFormatEncodeFlags  flags,
                                        GBytes               **out_header,
                                        GBytes               **out_payload);
+
+/* ckpt_format_encode() with the payload as pieces (ckpt-payload-private.h):
+ * the large serialised leaves of a state in tree form are referenced, not
+ * copied. What the storage writes. */
+void       ckpt_format_encode_payload (GVariant              *state,
+                                       gint64                 round_num,
+                                       gint64                 ctime_usec,
+                                       GVariant              *metadata,
+                                       CkptFormatEncodeFlags  flags,
+                                       GBytes               **out_header,
+                                       CkptPayload          **out_payload);
+
+/* A tree-form state of at least CKPT_FORMAT_PIECES_MIN bytes is written as
+ * pieces (ckpt-format-pieces-private.h): its serialised children of at
+ * least CKPT_FORMAT_PIECE_MIN bytes are pieces of their own, smaller
+ * subtrees are copied (which costs less than a piece each). */
+#define CKPT_FORMAT_PIECES_MIN (1024 * 1024)
 
 /* Concatenates what ckpt_format_encode() gives (tests, small files). */
 GBytes    *ckpt_format_encode_bytes   (GVariant              *state,

@@ -13,6 +13,7 @@
 
 #include "ckpt-error.h"
 #include "ckpt-format-private.h"
+#include "ckpt-format-pieces-private.h"
 #include "ckpt-normal-private.h"
 
 #define META_KEY_LIBRARY_VERSION "ckpt-glib-version"
@@ -135,28 +136,6 @@ ckpt_format_header_clear (CkptFormatHeader *header)
   memset (header, 0, sizeof *header);
 }
 
-/* Whether @value is a container held as a tree of child instances (what
- * g_variant_new_*() and GVariantBuilder make) rather than serialised bytes
- * (what g_variant_new_from_bytes() and loads make). GLib has no call for
- * this, but a tree hands out the child instance it holds, while serialised
- * data makes a new instance on every g_variant_get_child_value(). A wrong
- * guess costs time, never correctness: both ways give the same bytes. */
-static gboolean
-is_tree_form (GVariant *value)
-{
-  GVariant *first, *again;
-  gboolean tree;
-
-  if (!g_variant_is_container (value) || g_variant_n_children (value) == 0)
-    return FALSE;
-  first = g_variant_get_child_value (value, 0);
-  again = g_variant_get_child_value (value, 0);
-  tree = first == again;
-  g_variant_unref (first);
-  g_variant_unref (again);
-  return tree;
-}
-
 /* The serialised bytes of @value, which is in normal form. Serialised data
  * is shared, not copied. A tree is serialised into a new buffer with
  * g_variant_store(): g_variant_get_data() would also turn the caller's
@@ -173,7 +152,7 @@ serialise (GVariant *value)
   gsize size;
   gpointer data;
 
-  if (!is_tree_form (value))
+  if (!ckpt_format_is_tree_form (value))
     return g_variant_get_data_as_bytes (value);
 
   size = g_variant_get_size (value);
@@ -225,21 +204,48 @@ build_metadata (GVariant *user_metadata)
   return g_variant_builder_end (&builder);
 }
 
+/* The payload of @value (in normal form): its serialised bytes, as pieces
+ * when it is a large tree whose big leaves are serialised already (see
+ * ckpt-format-pieces.c), so that those are written from where they are
+ * rather than copied into one buffer first. */
+static CkptPayload *
+serialise_payload (GVariant *value)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (ckpt_format_is_tree_form (value) && g_variant_get_size (value) >= CKPT_FORMAT_PIECES_MIN)
+    {
+      gsize size;
+      GPtrArray *pieces = ckpt_format_serialise_pieces (value, CKPT_FORMAT_PIECE_MIN, &size);
+
+      return ckpt_payload_new_pieces (pieces);
+    }
+  bytes = serialise (value);
+  return ckpt_payload_new (bytes);
+}
+
+static void
+checksum_range (const guint8 *data,
+                gsize         size,
+                gpointer      user_data)
+{
+  ckpt_format_checksum_update (user_data, data, size);
+}
+
 void
-ckpt_format_encode (GVariant               *state,
-                    gint64                  round_num,
-                    gint64                  ctime_usec,
-                    GVariant               *metadata,
-                    CkptFormatEncodeFlags   flags,
-                    GBytes                **out_header,
-                    GBytes                **out_payload)
+ckpt_format_encode_payload (GVariant               *state,
+                            gint64                  round_num,
+                            gint64                  ctime_usec,
+                            GVariant               *metadata,
+                            CkptFormatEncodeFlags   flags,
+                            GBytes                **out_header,
+                            CkptPayload           **out_payload)
 {
   g_autoptr(GVariant) sunk = NULL;
   g_autoptr(GVariant) normal = NULL;
   g_autoptr(GVariant) meta = NULL;
-  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(CkptPayload) payload = NULL;
   g_autoptr(GBytes) meta_bytes = NULL;
-  const guint8 *payload_data;
   gsize payload_size, meta_size, header_size;
   guint8 *header;
   char byte_order = host_byte_order ();
@@ -273,9 +279,9 @@ ckpt_format_encode (GVariant               *state,
       byte_order = byte_order == 'l' ? 'B' : 'l';
     }
 
-  payload = serialise (normal);
+  payload = serialise_payload (normal);
   meta_bytes = g_variant_get_data_as_bytes (meta);
-  payload_data = g_bytes_get_data (payload, &payload_size);
+  payload_size = ckpt_payload_get_size (payload);
   meta_size = g_bytes_get_size (meta_bytes);
 
   /* A metadata dictionary of more than 4 GiB is a caller bug, not data. */
@@ -303,11 +309,32 @@ ckpt_format_encode (GVariant               *state,
             g_bytes_get_data (meta_bytes, NULL), meta_size);
 
   if (!(flags & CKPT_FORMAT_ENCODE_UNSEALED))
-    write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM,
-               compute_checksum (header, header_size, payload_data, payload_size));
+    {
+      CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header, header_size);
+
+      ckpt_payload_foreach_range (payload, 0, payload_size, checksum_range, checksum);
+      write_u64 (header + CKPT_FORMAT_OFFSET_CHECKSUM, ckpt_format_checksum_finish (checksum));
+    }
 
   *out_header = g_bytes_new_take (header, header_size);
   *out_payload = g_steal_pointer (&payload);
+}
+
+void
+ckpt_format_encode (GVariant               *state,
+                    gint64                  round_num,
+                    gint64                  ctime_usec,
+                    GVariant               *metadata,
+                    CkptFormatEncodeFlags   flags,
+                    GBytes                **out_header,
+                    GBytes                **out_payload)
+{
+  g_autoptr(CkptPayload) payload = NULL;
+
+  g_return_if_fail (out_payload != NULL);
+
+  ckpt_format_encode_payload (state, round_num, ctime_usec, metadata, flags, out_header, &payload);
+  *out_payload = payload != NULL ? ckpt_payload_flatten (payload) : NULL;
 }
 
 GBytes *

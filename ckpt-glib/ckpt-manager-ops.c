@@ -104,7 +104,7 @@ ckpt_manager_save_internal (CkptManager         *self,
                             GError             **error)
 {
   g_autoptr(GBytes) header = NULL;
-  g_autoptr(GBytes) payload = NULL;
+  g_autoptr(CkptPayload) payload = NULL;
   g_autoptr(CkptStorageTxn) txn = NULL;
 
   if (!check_round (round_num, error))
@@ -112,12 +112,15 @@ ckpt_manager_save_internal (CkptManager         *self,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
 
-  /* Serialise before taking the writer lock. The storage computes the
-   * checksum: a large payload is hashed while the disk writes it (durable
-   * saves) or on a second thread during the write, rather than in a pass of
-   * its own before (see ckpt-seal.c). */
-  ckpt_format_encode (state, round_num, g_get_real_time (), metadata,
-                      CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
+  /* Serialise before taking the writer lock: a large state in tree form
+   * becomes pieces that reference its large serialised leaves (a tensor
+   * over the caller's buffer), so nothing the size of the state is copied
+   * (ckpt-format-pieces.c). The storage computes the checksum: a large
+   * payload is hashed while the disk writes it (durable saves) or on a
+   * second thread during the write, rather than in a pass of its own
+   * before (see ckpt-seal.c). */
+  ckpt_format_encode_payload (state, round_num, g_get_real_time (), metadata,
+                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
 
   txn = ckpt_storage_begin (ckpt_manager_get_storage (self), cancellable, error);
   if (txn == NULL)

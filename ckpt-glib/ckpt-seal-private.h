@@ -14,6 +14,8 @@
 
 #include <gio/gio.h>
 
+#include "ckpt-payload-private.h"
+
 G_BEGIN_DECLS
 
 /* How the checksum of a payload is computed. */
@@ -50,7 +52,7 @@ CkptSealStrategy ckpt_seal_choose           (gsize          payload_size,
 /* A copy of @header (encoded with CKPT_FORMAT_ENCODE_UNSEALED) with the
  * checksum of @header and @payload stored in its checksum field. */
 GBytes          *ckpt_seal_header           (GBytes        *header,
-                                             GBytes        *payload);
+                                             CkptPayload   *payload);
 
 /* One sealing in progress, for the strategies that hash during or after
  * the write. */
@@ -62,7 +64,7 @@ typedef struct _CkptSeal CkptSeal;
  * CKPT_SEAL_BEFORE_WRITE, the header is sealed now instead.
  * ckpt_seal_get_header() gives the header to write. */
 CkptSeal        *ckpt_seal_start            (GBytes        *header,
-                                             GBytes        *payload,
+                                             CkptPayload   *payload,
                                              CkptSealStrategy strategy);
 /* The header to write (sealed, or with its checksum left zero when
  * ckpt_seal_pending()); owned by @seal. */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ckpt-format-private.h"
+#include "ckpt-payload-private.h"
 #include "ckpt-seal-private.h"
 
 /* The hash thread checks for an abort between pieces of this size. */
@@ -59,13 +60,20 @@ ckpt_seal_choose (gsize    payload_size,
   return can_hash_during_writeback ? CKPT_SEAL_DURING_WRITEBACK : CKPT_SEAL_IN_THREAD;
 }
 
-GBytes *
-ckpt_seal_header (GBytes *header,
-                  GBytes *payload)
+static void
+hash_range (const guint8 *data,
+            gsize         size,
+            gpointer      user_data)
 {
-  gsize size, payload_size;
+  ckpt_format_checksum_update (user_data, data, size);
+}
+
+GBytes *
+ckpt_seal_header (GBytes      *header,
+                  CkptPayload *payload)
+{
+  gsize size;
   const guint8 *data = g_bytes_get_data (header, &size);
-  const guint8 *payload_data = g_bytes_get_data (payload, &payload_size);
   CkptFormatChecksum *checksum;
   guint64 le;
   guint8 *copy;
@@ -73,7 +81,7 @@ ckpt_seal_header (GBytes *header,
   g_return_val_if_fail (size >= CKPT_FORMAT_FIXED_HEADER_SIZE, NULL);
 
   checksum = ckpt_format_checksum_begin (data, size);
-  ckpt_format_checksum_update (checksum, payload_data, payload_size);
+  ckpt_payload_foreach_range (payload, 0, ckpt_payload_get_size (payload), hash_range, checksum);
   le = GUINT64_TO_LE (ckpt_format_checksum_finish (checksum));
   copy = g_memdup2 (data, size);
   memcpy (copy + CKPT_FORMAT_OFFSET_CHECKSUM, &le, sizeof le);
@@ -84,7 +92,7 @@ struct _CkptSeal
 {
   CkptSealStrategy strategy;
   GBytes          *header;    /* what to write */
-  GBytes          *payload;
+  CkptPayload     *payload;
   gboolean         pending;   /* the checksum is still to be computed */
   GThread         *thread;    /* CKPT_SEAL_IN_THREAD */
   int              abort;     /* atomic: the write failed, stop hashing */
@@ -96,9 +104,8 @@ static gpointer
 hash_thread (gpointer data)
 {
   CkptSeal *seal = data;
-  gsize header_size, payload_size, offset;
+  gsize header_size, payload_size = ckpt_payload_get_size (seal->payload), offset;
   const guint8 *header = g_bytes_get_data (seal->header, &header_size);
-  const guint8 *payload = g_bytes_get_data (seal->payload, &payload_size);
   CkptFormatChecksum *checksum = ckpt_format_checksum_begin (header, header_size);
 
   for (offset = 0; offset < payload_size; offset += HASH_CHUNK)
@@ -108,8 +115,8 @@ hash_thread (gpointer data)
           ckpt_format_checksum_free (checksum);
           return NULL;
         }
-      ckpt_format_checksum_update (checksum, payload + offset,
-                                   MIN ((gsize) HASH_CHUNK, payload_size - offset));
+      ckpt_payload_foreach_range (seal->payload, offset, MIN ((gsize) HASH_CHUNK, payload_size - offset),
+                                  hash_range, checksum);
     }
   seal->digest = ckpt_format_checksum_finish (checksum);
   seal->done = TRUE;
@@ -118,7 +125,7 @@ hash_thread (gpointer data)
 
 CkptSeal *
 ckpt_seal_start (GBytes           *header,
-                 GBytes           *payload,
+                 CkptPayload      *payload,
                  CkptSealStrategy  strategy)
 {
   CkptSeal *seal;
@@ -129,7 +136,7 @@ ckpt_seal_start (GBytes           *header,
   seal = g_new0 (CkptSeal, 1);
   seal->strategy = strategy;
   seal->header = g_bytes_ref (header);
-  seal->payload = g_bytes_ref (payload);
+  seal->payload = ckpt_payload_ref (payload);
   seal->pending = strategy != CKPT_SEAL_BEFORE_WRITE;
 
   if (strategy == CKPT_SEAL_IN_THREAD)
@@ -166,9 +173,8 @@ hash_during_writeback (CkptSeal              *seal,
                        GCancellable          *cancellable,
                        guint64               *out_digest)
 {
-  gsize header_size, payload_size, offset;
+  gsize header_size, payload_size = ckpt_payload_get_size (seal->payload), offset;
   const guint8 *head = g_bytes_get_data (seal->header, &header_size);
-  const guint8 *data = g_bytes_get_data (seal->payload, &payload_size);
   CkptFormatChecksum *checksum = ckpt_format_checksum_begin (head, header_size);
 
   for (offset = 0; offset < payload_size; offset += WRITEBACK_CHUNK)
@@ -182,7 +188,7 @@ hash_during_writeback (CkptSeal              *seal,
         }
       /* Queue this chunk's writeback, then hash it while the disk writes. */
       writeback ((goffset) (header_size + offset), length, user_data);
-      ckpt_format_checksum_update (checksum, data + offset, length);
+      ckpt_payload_foreach_range (seal->payload, offset, length, hash_range, checksum);
     }
   *out_digest = ckpt_format_checksum_finish (checksum);
   return TRUE;
@@ -221,6 +227,6 @@ ckpt_seal_free (CkptSeal *seal)
       g_thread_join (seal->thread);
     }
   g_bytes_unref (seal->header);
-  g_bytes_unref (seal->payload);
+  ckpt_payload_unref (seal->payload);
   g_free (seal);
 }

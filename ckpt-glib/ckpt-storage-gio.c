@@ -484,11 +484,33 @@ write_all (CkptStorageTxn  *txn,
   return TRUE;
 }
 
+/* write_all() of each piece of @payload. */
+static gboolean
+write_payload (CkptStorageTxn  *txn,
+               GOutputStream   *stream,
+               CkptPayload     *payload,
+               GCancellable    *cancellable,
+               GError         **error)
+{
+  guint i;
+
+  for (i = 0; i < ckpt_payload_get_n_pieces (payload); i++)
+    {
+      gsize size;
+      const guint8 *data = ckpt_payload_get_piece (payload, i, &size);
+      g_autoptr(GBytes) piece = g_bytes_new_static (data, size);
+
+      if (!write_all (txn, stream, piece, cancellable, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 gio_commit (CkptStorageTxn         *txn,
             gint64                  round_num,
             GBytes                 *header,
-            GBytes                 *payload,
+            CkptPayload            *payload,
             CkptStorageCommitFlags  flags,
             gboolean                durable,
             GCancellable           *cancellable,
@@ -536,7 +558,7 @@ gio_commit (CkptStorageTxn         *txn,
     return prefix_error (error, local_error, "Cannot create a temporary file", temp);
 
   if (!write_all (txn, G_OUTPUT_STREAM (stream), header, cancellable, &local_error) ||
-      !write_all (txn, G_OUTPUT_STREAM (stream), payload, cancellable, &local_error) ||
+      !write_payload (txn, G_OUTPUT_STREAM (stream), payload, cancellable, &local_error) ||
       !g_output_stream_close (G_OUTPUT_STREAM (stream), cancellable, &local_error) ||
       !ckpt_lease_keep (GIO_TXN (txn)->lease, cancellable, &local_error) ||
       g_cancellable_set_error_if_cancelled (cancellable, &local_error))

@@ -51,7 +51,7 @@ typedef struct
   gboolean        (*commit) (CkptStorageTxn         *txn,
                              gint64                  round_num,
                              GBytes                 *header,
-                             GBytes                 *payload,
+                             CkptPayload            *payload,
                              CkptStorageCommitFlags  flags,
                              gboolean                durable,
                              GCancellable           *cancellable,

@@ -168,33 +168,36 @@ local_begin (CkptStorage   *storage,
   return &txn->parent;
 }
 
-/* Writes all of @header and @payload to @fd, checking @cancellable between
- * chunks. Returns 0 or an errno value (ECANCELED when cancelled). */
+/* Writes all of @header and the pieces of @payload to @fd, checking
+ * @cancellable between chunks. Returns 0 or an errno value (ECANCELED when
+ * cancelled). */
 static int
 write_all (int            fd,
            GBytes        *header,
-           GBytes        *payload,
+           CkptPayload   *payload,
            GCancellable  *cancellable)
 {
-  struct iovec iov[2];
-  int iovcnt = 2, first = 0;
+  guint n_pieces = ckpt_payload_get_n_pieces (payload);
+  g_autofree struct iovec *iov = g_new (struct iovec, n_pieces + 1);
+  guint iovcnt = 0, first = 0, i;
 
-  iov[0].iov_base = (gpointer) g_bytes_get_data (header, &iov[0].iov_len);
-  iov[1].iov_base = (gpointer) g_bytes_get_data (payload, &iov[1].iov_len);
-  if (iov[1].iov_len == 0)
-    iovcnt = 1;
+  iov[iovcnt].iov_base = (gpointer) g_bytes_get_data (header, &iov[iovcnt].iov_len);
+  iovcnt++;
+  for (i = 0; i < n_pieces; i++, iovcnt++)
+    iov[iovcnt].iov_base = (gpointer) ckpt_payload_get_piece (payload, i, &iov[iovcnt].iov_len);
 
   while (first < iovcnt)
     {
-      struct iovec chunk[2];
+      struct iovec chunk[64];
       gsize budget = WRITE_CHUNK;
-      int n = 0, i;
+      int n = 0;
       ssize_t written;
 
       if (g_cancellable_is_cancelled (cancellable))
         return ECANCELED;
 
-      for (i = first; i < iovcnt && budget > 0; i++)
+      /* Up to WRITE_CHUNK bytes, in at most 64 pieces. */
+      for (i = first; i < iovcnt && budget > 0 && n < (int) G_N_ELEMENTS (chunk); i++)
         {
           chunk[n].iov_base = iov[i].iov_base;
           chunk[n].iov_len = MIN (iov[i].iov_len, budget);
@@ -292,7 +295,7 @@ static gboolean
 local_commit (CkptStorageTxn         *base,
               gint64                  round_num,
               GBytes                 *header,
-              GBytes                 *payload,
+              CkptPayload            *payload,
               CkptStorageCommitFlags  flags,
               gboolean                durable,
               GCancellable           *cancellable,
@@ -346,7 +349,7 @@ local_commit (CkptStorageTxn         *base,
   if (flags & CKPT_STORAGE_COMMIT_UNSEALED)
     {
       seal = ckpt_seal_start (header, payload,
-                              ckpt_seal_choose (g_bytes_get_size (payload),
+                              ckpt_seal_choose (ckpt_payload_get_size (payload),
                                                 durable && CAN_START_WRITEBACK));
       header = ckpt_seal_get_header (seal);
     }
@@ -355,7 +358,7 @@ local_commit (CkptStorageTxn         *base,
    * (faster for large files: docs/performance.md), and a full disk fails
    * before any data is written. Not every file system can. */
   if (fallocate (fd, FALLOC_FL_KEEP_SIZE, 0,
-                 (off_t) (g_bytes_get_size (header) + g_bytes_get_size (payload))) != 0 &&
+                 (off_t) (g_bytes_get_size (header) + ckpt_payload_get_size (payload))) != 0 &&
       errno == ENOSPC)
     err = ENOSPC;
   else

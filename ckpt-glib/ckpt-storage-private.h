@@ -20,6 +20,8 @@
 
 #include <gio/gio.h>
 
+#include "ckpt-payload-private.h"
+
 G_BEGIN_DECLS
 
 typedef struct _CkptStorage    CkptStorage;
@@ -122,11 +124,12 @@ typedef enum
   CKPT_STORAGE_COMMIT_UNSEALED = 1 << 0,
 } CkptStorageCommitFlags;
 
-/* ckpt_storage_txn_commit() with @flags. */
+/* ckpt_storage_txn_commit() with @flags, and the payload as pieces
+ * (written one after another). */
 gboolean     ckpt_storage_txn_commit_full (CkptStorageTxn        *txn,
                                            gint64                 round_num,
                                            GBytes                *header,
-                                           GBytes                *payload,
+                                           CkptPayload           *payload,
                                            CkptStorageCommitFlags flags,
                                            gboolean               durable,
                                            GCancellable          *cancellable,

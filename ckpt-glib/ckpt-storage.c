@@ -340,7 +340,12 @@ ckpt_storage_txn_commit (CkptStorageTxn  *txn,
                          GCancellable    *cancellable,
                          GError         **error)
 {
-  return ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+  g_autoptr(CkptPayload) pieces = NULL;
+
+  g_return_val_if_fail (payload != NULL, FALSE);
+
+  pieces = ckpt_payload_new (payload);
+  return ckpt_storage_txn_commit_full (txn, round_num, header, pieces,
                                        CKPT_STORAGE_COMMIT_NONE, durable,
                                        cancellable, error);
 }
@@ -349,7 +354,7 @@ gboolean
 ckpt_storage_txn_commit_full (CkptStorageTxn         *txn,
                               gint64                  round_num,
                               GBytes                 *header,
-                              GBytes                 *payload,
+                              CkptPayload            *payload,
                               CkptStorageCommitFlags  flags,
                               gboolean                durable,
                               GCancellable           *cancellable,

@@ -572,15 +572,15 @@ test_commit_sealed (Fixture       *f,
       for (gsize i = 0; i < G_N_ELEMENTS (states); i++)
         {
           g_autoptr(GBytes) header = NULL;
-          g_autoptr(GBytes) payload = NULL;
+          g_autoptr(CkptPayload) payload = NULL;
           g_autoptr(GBytes) expected = NULL;
           g_autoptr(GBytes) read_back = NULL;
           g_autoptr(GVariant) v = NULL;
           g_autoptr(CkptStorageTxn) txn = NULL;
 
           round_num++;
-          ckpt_format_encode (states[i], round_num, 1, NULL,
-                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
+          ckpt_format_encode_payload (states[i], round_num, 1, NULL,
+                                      CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
           /* Unsealed: the checksum field is zero. */
           g_assert_cmpmem ((const guint8 *) g_bytes_get_data (header, NULL) + CKPT_FORMAT_OFFSET_CHECKSUM,
                            8, "\0\0\0\0\0\0\0\0", 8);
@@ -616,12 +616,12 @@ test_commit_sealed (Fixture       *f,
           guint nth = 1 + k % 2;
           gboolean durable = k < 2;
           g_autoptr(GBytes) header = NULL;
-          g_autoptr(GBytes) payload = NULL;
+          g_autoptr(CkptPayload) payload = NULL;
           g_autoptr(CkptStorageTxn) txn = NULL;
           gboolean ok;
 
-          ckpt_format_encode (big, 10 + nth, 1, NULL,
-                              CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
+          ckpt_format_encode_payload (big, 10 + nth, 1, NULL,
+                                      CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload);
           txn = ckpt_storage_begin (f->storage, NULL, &error);
           g_assert_no_error (error);
           ckpt_fault_arm (CKPT_FAULT_WRITE, nth, ENOSPC);
@@ -636,6 +636,71 @@ test_commit_sealed (Fixture       *f,
       ckpt_seal_set_parallel_min (0);
       assert_listing (f, "ckpt_1 ckpt_2 ckpt_3 ckpt_4 ckpt_5 ckpt_6");
     }
+}
+
+/* A payload of many pieces (what a state in tree form with large leaves
+ * is written as) gives the very file that one piece gives, however the
+ * pieces fall against the write chunks and the hash chunks, sealed by
+ * every strategy. */
+static void
+test_commit_pieces (Fixture       *f,
+                    gconstpointer  data)
+{
+  const gsize n_doubles = 9 * 1024 * 1024 / 8 + 3;
+  g_autofree double *doubles = g_new (double, n_doubles);
+  g_autoptr(GVariant) big = NULL;
+  g_autoptr(GError) error = NULL;
+  const gsize mins[] = { 1, 0 };
+  gint64 round_num = 100;
+
+  for (gsize i = 0; i < n_doubles; i++)
+    doubles[i] = (double) i * 0.5 + 1.0;
+  big = g_variant_ref_sink (g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, doubles,
+                                                       n_doubles, sizeof (double)));
+
+  for (gsize m = 0; m < G_N_ELEMENTS (mins); m++)
+    for (guint durable = 0; durable < 2; durable++)
+      {
+        g_autoptr(GBytes) header = NULL;
+        g_autoptr(GBytes) whole = NULL;
+        g_autoptr(GBytes) expected = NULL;
+        g_autoptr(GBytes) read_back = NULL;
+        g_autoptr(CkptPayload) payload = NULL;
+        g_autoptr(CkptStorageTxn) txn = NULL;
+        GPtrArray *pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+        /* Odd sizes, one byte, an empty piece, and one across 8 MiB. */
+        const gsize cuts[] = { 1, 0, 4095, 3, 8 * 1024 * 1024 + 1, 17 };
+        gsize done = 0, size;
+
+        round_num++;
+        ckpt_seal_set_parallel_min (mins[m]);
+        ckpt_format_encode (big, round_num, 1, NULL, CKPT_FORMAT_ENCODE_UNSEALED, &header, &whole);
+        size = g_bytes_get_size (whole);
+        for (gsize c = 0; done < size; c++)
+          {
+            gsize n = MIN (c < G_N_ELEMENTS (cuts) ? cuts[c] : size, size - done);
+
+            g_ptr_array_add (pieces, g_bytes_new_from_bytes (whole, done, n));
+            done += n;
+          }
+        payload = ckpt_payload_new_pieces (pieces);
+        g_assert_cmpuint (ckpt_payload_get_size (payload), ==, size);
+        g_assert_cmpuint (ckpt_payload_get_n_pieces (payload), >, 5);
+        expected = ckpt_format_encode_bytes (big, round_num, 1, CKPT_FORMAT_ENCODE_NONE);
+
+        txn = ckpt_storage_begin (f->storage, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_true (ckpt_storage_txn_commit_full (txn, round_num, header, payload,
+                                                     CKPT_STORAGE_COMMIT_UNSEALED, durable,
+                                                     NULL, &error));
+        g_assert_no_error (error);
+        g_clear_pointer (&txn, ckpt_storage_txn_free);
+
+        read_back = ckpt_storage_read (f->storage, round_num, NULL, &error);
+        g_assert_no_error (error);
+        g_assert_true (g_bytes_equal (read_back, expected));
+      }
+  ckpt_seal_set_parallel_min (0);
 }
 
 static void
@@ -1077,6 +1142,7 @@ main (int   argc,
       add_storage_test ("read-identical", flags, test_read_identical);
       add_storage_test ("read-missing", flags, test_read_missing);
       add_storage_test ("commit-sealed", flags, test_commit_sealed);
+      add_storage_test ("commit-pieces", flags, test_commit_pieces);
       add_storage_test ("remove", flags, test_remove);
       add_storage_test ("stale-temp", flags, test_stale_temp);
       add_storage_test ("foreign-files", flags, test_foreign_files);
