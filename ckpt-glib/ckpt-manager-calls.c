@@ -70,10 +70,11 @@ ckpt_manager_save (CkptManager   *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Sunk first: a floating state is the call's to free, whatever happens. */
+  sunk = g_variant_ref_sink (state);
   if (!ckpt_manager_check_ready (self, error))
     return FALSE;
 
-  sunk = g_variant_ref_sink (state);
   events = ckpt_events_new ();
   ckpt_manager_snapshot_settings (self, &settings);
 
@@ -298,10 +299,10 @@ ckpt_manager_load_latest_or_default (CkptManager   *self,
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  sunk = g_variant_ref_sink (default_state);
   if (!ckpt_manager_check_ready (self, error))
     return NULL;
 
-  sunk = g_variant_ref_sink (default_state);
   events = ckpt_events_new ();
   ckpt_manager_snapshot_settings (self, &settings);
 
