@@ -36,6 +36,7 @@
 
 #include <string.h>
 
+#include "ckpt-framing-private.h"
 #include "ckpt-format-pieces-private.h"
 
 gboolean
@@ -155,34 +156,6 @@ ckpt_format_type_info (const GVariantType *type,
     *out_fixed_size = fixed_size;
 }
 
-/* As GLib's gvs_calculate_total_size() and gvs_get_offset_size(). */
-static gsize
-total_size_for (gsize body_size,
-                gsize n_offsets)
-{
-  if (body_size + 1 * n_offsets <= G_MAXUINT8)
-    return body_size + 1 * n_offsets;
-  if (body_size + 2 * n_offsets <= G_MAXUINT16)
-    return body_size + 2 * n_offsets;
-  if (body_size + 4 * n_offsets <= G_MAXUINT32)
-    return body_size + 4 * n_offsets;
-  return body_size + 8 * n_offsets;
-}
-
-static guint
-offset_size_for (gsize size)
-{
-  if (size > G_MAXUINT32)
-    return 8;
-  if (size > G_MAXUINT16)
-    return 4;
-  if (size > G_MAXUINT8)
-    return 2;
-  if (size > 0)
-    return 1;
-  return 0;
-}
-
 /* Framing and small children are gathered into buffers of up to this
  * size (more when one child is larger): the buffer grows without copying
  * more than this much again, and the piece count grows by one for every
@@ -267,7 +240,7 @@ write_offsets (Layout      *layout,
 
   if (n == 0)
     return;
-  osz = offset_size_for (total_size_for (layout->pos - start, n));
+  osz = ckpt_framing_offset_size (ckpt_framing_total_size (layout->pos - start, n));
   out = reserve (layout, n * osz);
   for (i = 0; i < n; i++)
     {

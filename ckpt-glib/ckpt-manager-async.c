@@ -17,6 +17,18 @@
     g_return_val_if_fail (ckpt_async_result_is_valid (result, self, tag), val); \
   } G_STMT_END
 
+/* The state and round of a finished load_latest or load_latest_or_default
+ * (round -1 on error). */
+static GVariant *
+finish_state_and_round (CkptAsyncResult  *result,
+                        gint64           *out_round_num,
+                        GError          **error)
+{
+  if (out_round_num != NULL)
+    *out_round_num = ckpt_async_result_had_error (result) ? -1 : ckpt_op_get (result)->out_round_num;
+  return ckpt_async_result_propagate_pointer (result, error);
+}
+
 /**
  * ckpt_manager_save_async:
  * @self: a manager
@@ -274,15 +286,9 @@ ckpt_manager_load_latest_finish (CkptManager   *self,
                                  gint64        *out_round_num,
                                  GError       **error)
 {
-  CkptOp *op;
-
   CHECK_RESULT (result, self, ckpt_manager_load_latest_async, NULL);
 
-  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
-  if (out_round_num != NULL)
-    *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
-
-  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
+  return finish_state_and_round (CKPT_ASYNC_RESULT (result), out_round_num, error);
 }
 
 /**
@@ -340,15 +346,9 @@ ckpt_manager_load_latest_or_default_finish (CkptManager   *self,
                                             gint64        *out_round_num,
                                             GError       **error)
 {
-  CkptOp *op;
-
   CHECK_RESULT (result, self, ckpt_manager_load_latest_or_default_async, NULL);
 
-  op = ckpt_op_get (CKPT_ASYNC_RESULT (result));
-  if (out_round_num != NULL)
-    *out_round_num = ckpt_async_result_had_error (CKPT_ASYNC_RESULT (result)) ? -1 : op->out_round_num;
-
-  return ckpt_async_result_propagate_pointer (CKPT_ASYNC_RESULT (result), error);
+  return finish_state_and_round (CKPT_ASYNC_RESULT (result), out_round_num, error);
 }
 
 /**

@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "ckpt-framing-private.h"
 #include "ckpt-normal-private.h"
 
 /* GLib's limit on nesting (G_VARIANT_MAX_RECURSION_DEPTH, not public). */
@@ -185,35 +186,6 @@ read_le (const guint8 *p,
   return (gsize) v;
 }
 
-static inline guint
-offset_size_for (gsize size)
-{
-  if (size > G_MAXUINT32)
-    return 8;
-  if (size > G_MAXUINT16)
-    return 4;
-  if (size > G_MAXUINT8)
-    return 2;
-  if (size > 0)
-    return 1;
-  return 0;
-}
-
-/* The size of a container of @body_size bytes with @n_offsets framing
- * offsets of the smallest size that can address it. */
-static inline gsize
-total_size_for (gsize body_size,
-                gsize n_offsets)
-{
-  if (body_size + 1 * n_offsets <= G_MAXUINT8)
-    return body_size + 1 * n_offsets;
-  if (body_size + 2 * n_offsets <= G_MAXUINT16)
-    return body_size + 2 * n_offsets;
-  if (body_size + 4 * n_offsets <= G_MAXUINT32)
-    return body_size + 4 * n_offsets;
-  return body_size + 8 * n_offsets;
-}
-
 static gboolean is_normal (Checker      *checker,
                            Node         *node,
                            const guint8 *data,
@@ -281,7 +253,7 @@ array_is_normal (Checker      *checker,
   if (size == 0)
     return TRUE;
 
-  osz = offset_size_for (size);
+  osz = ckpt_framing_offset_size (size);
   data_size = read_le (data + size - osz, osz);
   if (data_size > size || (size - data_size) % osz != 0)
     return FALSE;
@@ -289,7 +261,7 @@ array_is_normal (Checker      *checker,
   if (length == 0)
     return FALSE;
   /* Only the smallest offsets that can address the array are normal. */
-  if (total_size_for (data_size, length) != size)
+  if (ckpt_framing_total_size (data_size, length) != size)
     return FALSE;
 
   offset = 0;
@@ -321,7 +293,7 @@ tuple_is_normal (Checker      *checker,
                  gsize         size,
                  gsize         depth)
 {
-  guint osz = offset_size_for (size);
+  guint osz = ckpt_framing_offset_size (size);
   gsize offset_ptr = size, offset = 0;
   guint i;
 
@@ -389,7 +361,7 @@ tuple_is_normal (Checker      *checker,
 
   /* As for arrays, only the smallest framing offsets are normal. */
   if (node->fixed_size == 0 && osz > 0 &&
-      total_size_for (offset, (size - offset_ptr) / osz) != size)
+      ckpt_framing_total_size (offset, (size - offset_ptr) / osz) != size)
     return FALSE;
 
   return TRUE;
