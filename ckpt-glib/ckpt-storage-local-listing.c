@@ -281,6 +281,7 @@ watch_drain (LocalStorage *self,
              guint       *head)
 {
   LocalCache *cache = &self->cache;
+  gboolean consumed = FALSE;
   union {
     struct inotify_event event;
     char bytes[4096];
@@ -297,7 +298,14 @@ watch_drain (LocalStorage *self,
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && errno == EAGAIN)
-        return TRUE;
+        {
+          /* Events about names, read with no listing to apply them to, are
+           * gone: a listing read before them (by a reader that looked the
+           * cache up earlier) must not become the cache now. */
+          if (consumed && rounds == NULL)
+            cache->generation++;
+          return TRUE;
+        }
       if (n <= 0)
         {
           watch_close (cache);
@@ -326,6 +334,7 @@ watch_drain (LocalStorage *self,
                * reads the directory, which removes it. */
               if (!ckpt_storage_is_temp_name (self->parent.prefix, event->name))
                 continue;
+              consumed = TRUE;
               if (event->mask & (IN_CREATE | IN_MOVED_TO))
                 g_hash_table_add (cache->temps, g_strdup (event->name));
               else if (event->mask & (IN_DELETE | IN_MOVED_FROM))
@@ -333,6 +342,7 @@ watch_drain (LocalStorage *self,
               continue;
             }
 
+          consumed = TRUE;
           if (event->mask & (IN_CREATE | IN_MOVED_TO))
             own = g_hash_table_remove (cache->own_creates, &round_num);
           /* Whatever happened to it, it is no longer the file we flushed. */
@@ -389,6 +399,10 @@ cache_note_listing (LocalCache *cache,
         g_hash_table_iter_remove (&iter);
     }
 }
+
+#ifdef CKPT_ENABLE_TEST_HOOKS
+void (*ckpt_local_test_before_offer) (void) = NULL;
+#endif
 
 /* A copy of the cached listing, up to date, if there is one (readers). */
 static GArray *
@@ -508,9 +522,11 @@ ckpt_local_cache_give_back (LocalTxn *txn)
         {
           /* Our own listing may be off (a failed call): read the directory
            * next time. What is known of the files stays true, through the
-           * events. */
+           * events. The events this txn read went into the listing dropped
+           * here: a reader's listing from before the txn is stale too. */
           g_clear_pointer (&cache->rounds, g_array_unref);
           cache->valid = FALSE;
+          cache->generation++;
         }
       cache->taken_by = NULL;
     }
@@ -650,7 +666,13 @@ ckpt_local_list (CkptStorage     *storage,
       g_mutex_unlock (&cache->lock);
     }
   else if (generation != G_MAXUINT)
-    cache_offer (self, rounds, temps, generation);
+    {
+#ifdef CKPT_ENABLE_TEST_HOOKS
+      if (ckpt_local_test_before_offer != NULL)
+        ckpt_local_test_before_offer ();
+#endif
+      cache_offer (self, rounds, temps, generation);
+    }
   return ckpt_storage_array_to_rounds (g_steal_pointer (&rounds), n_rounds);
 }
 

@@ -174,6 +174,13 @@ gboolean     ckpt_storage_txn_sync             (CkptStorageTxn *txn,
 gint64       ckpt_storage_txn_get_flushed      (CkptStorageTxn *txn);
 void         ckpt_storage_txn_set_flushed      (CkptStorageTxn *txn,
                                                 gint64          round_num);
+#ifdef CKPT_ENABLE_TEST_HOOKS
+/* Tests: called by a reader of a local root after it read the directory
+ * and before it offers the listing to the cache (to order two readers).
+ * Not in the shipped library. */
+extern void (*ckpt_local_test_before_offer) (void);
+#endif
+
 /* Releases the lock. */
 void         ckpt_storage_txn_free      (CkptStorageTxn    *txn);
 

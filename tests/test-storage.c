@@ -1113,6 +1113,136 @@ add_storage_test (const char       *name,
               fixture_setup, func, fixture_teardown);
 }
 
+/* Two readers of a fresh storage (no cached listing yet): A reads the
+ * directory, somebody changes it, B's lookup reads the events of that
+ * change (with no listing to apply them to), then A offers its listing,
+ * which predates the change, to the cache. It must not be taken: the next
+ * listing must be the directory as it is. (The hook orders the readers.) */
+typedef struct
+{
+  GMutex    lock;
+  GCond     cond;
+  GThread  *a, *b;
+  gboolean  a_read, b_read, go_a, go_b;
+} ReaderOrder;
+
+static ReaderOrder *reader_order;
+
+static void
+order_before_offer (void)
+{
+  ReaderOrder *o = reader_order;
+  GThread *self = g_thread_self ();
+
+  g_mutex_lock (&o->lock);
+  if (self == o->a)
+    {
+      o->a_read = TRUE;
+      g_cond_broadcast (&o->cond);
+      while (!o->go_a)
+        g_cond_wait (&o->cond, &o->lock);
+    }
+  else if (self == o->b)
+    {
+      o->b_read = TRUE;
+      g_cond_broadcast (&o->cond);
+      while (!o->go_b)
+        g_cond_wait (&o->cond, &o->lock);
+    }
+  g_mutex_unlock (&o->lock);
+}
+
+static gpointer
+list_thread (gpointer data)
+{
+  gsize n = 0;
+
+  g_free (ckpt_storage_list (data, &n, NULL, NULL));
+  return NULL;
+}
+
+static void
+wait_flag (ReaderOrder *o,
+           gboolean    *flag)
+{
+  g_mutex_lock (&o->lock);
+  while (!*flag)
+    g_cond_wait (&o->cond, &o->lock);
+  g_mutex_unlock (&o->lock);
+}
+
+static void
+set_flag (ReaderOrder *o,
+          gboolean    *flag)
+{
+  g_mutex_lock (&o->lock);
+  *flag = TRUE;
+  g_cond_broadcast (&o->cond);
+  g_mutex_unlock (&o->lock);
+}
+
+static void
+test_readers_race (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("test-storage-race-XXXXXX", &error);
+  g_autoptr(GFile) root = g_file_new_for_path (tmp);
+  g_autofree gint64 *rounds = NULL;
+  g_autofree char *listing = NULL;
+  CkptStorage *storage;
+  ReaderOrder order = { 0, };
+  gsize n = 0;
+  gint64 r;
+
+  g_assert_no_error (error);
+  for (r = 1; r <= 5; r++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/ckpt_%" G_GINT64_FORMAT, tmp, r);
+
+      ckpt_test_write_file (path, "x", 1);
+    }
+  storage = ckpt_storage_new (root, "ckpt_", CKPT_STORAGE_FLAGS_NONE);
+  g_mutex_init (&order.lock);
+  g_cond_init (&order.cond);
+  reader_order = &order;
+  ckpt_local_test_before_offer = order_before_offer;
+
+  g_mutex_lock (&order.lock);
+  order.a = g_thread_new ("reader-a", list_thread, storage);
+  g_mutex_unlock (&order.lock);
+  wait_flag (&order, &order.a_read);
+
+  /* Somebody deletes one and creates one. */
+  {
+    g_autofree char *gone = g_strdup_printf ("%s/ckpt_2", tmp);
+    g_autofree char *added = g_strdup_printf ("%s/ckpt_9", tmp);
+
+    g_assert_cmpint (g_unlink (gone), ==, 0);
+    ckpt_test_write_file (added, "x", 1);
+  }
+
+  g_mutex_lock (&order.lock);
+  order.b = g_thread_new ("reader-b", list_thread, storage);
+  g_mutex_unlock (&order.lock);
+  wait_flag (&order, &order.b_read);
+
+  set_flag (&order, &order.go_a);
+  g_thread_join (order.a);
+  set_flag (&order, &order.go_b);
+  g_thread_join (order.b);
+  ckpt_local_test_before_offer = NULL;
+
+  rounds = ckpt_storage_list (storage, &n, NULL, &error);
+  g_assert_no_error (error);
+  listing = ckpt_test_rounds_string (rounds, n);
+  g_assert_cmpstr (listing, ==, "1 3 4 5 9");
+
+  ckpt_storage_free (storage);
+  g_mutex_clear (&order.lock);
+  g_cond_clear (&order.cond);
+  ckpt_test_rm_rf (tmp);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1129,6 +1259,7 @@ main (int   argc,
   g_test_add_func ("/ckpt/storage/names/parse", test_parse_name);
   g_test_add_func ("/ckpt/storage/names/round-trip", test_name_round_trip);
   g_test_add_func ("/ckpt/storage/names/temp", test_temp_name);
+  g_test_add_func ("/ckpt/storage/default/readers-race", test_readers_race);
 
   for (gsize i = 0; i < G_N_ELEMENTS (all_flags); i++)
     {
