@@ -192,7 +192,7 @@ ckpt_manager_class_install_properties (GObjectClass *object_class)
    * retention deletes anything, it flushes the newest checkpoint, unless one
    * newer than what it deletes was flushed by an earlier save and is
    * unchanged since; so with keep-total N (less the first), one save in N
-   * flushes a file (none of the directory). Saves that delete nothing flush
+   * flushes a file and its directory. Saves that delete nothing flush
    * nothing.
    *
    * Only a root on a local file system (including kernel mounts such as
