@@ -36,6 +36,13 @@
  * before anything is written: a save that returns %TRUE is never pruned by
  * the same call.
  *
+ * Large serialised parts of @state (a byte array over a buffer of the
+ * caller's, from g_variant_new_from_data()) are written from where they
+ * are, not copied: their memory must not change until the save returns (or,
+ * for [method@Ckpt.Manager.save_async], until its callback). A durable local
+ * save of 8 MiB or more checks what it wrote against that memory and fails
+ * with %CKPT_ERROR_FAILED, saving nothing, if it changed.
+ *
  * Cancellation is honoured until the checkpoint is linked under its name
  * (the point of no return); a cancelled save leaves the directory as it
  * was. A failure to delete old checkpoints does not fail the save: each

@@ -12,6 +12,8 @@
  */
 #pragma once
 
+#include <errno.h>
+
 #include <gio/gio.h>
 
 #include "ckpt-payload-private.h"
@@ -75,16 +77,27 @@ gboolean         ckpt_seal_pending          (CkptSeal      *seal);
 
 /* Called before each chunk of a CKPT_SEAL_DURING_WRITEBACK hash with the
  * chunk's range in the file: start writing it back (a hint: the caller's
- * flush afterwards is what makes the file durable). */
-typedef void   (*CkptSealWritebackFunc)     (goffset        offset,
+ * flush afterwards is what makes the file durable), and read the chunk as
+ * it is in the file into @buffer (@length bytes). Returns 0 or an errno
+ * value. */
+typedef int    (*CkptSealWritebackFunc)     (goffset        offset,
                                              gsize          length,
+                                             guint8        *buffer,
                                              gpointer       user_data);
 
+/* What ckpt_seal_finish() returns besides 0 and an errno value of
+ * @writeback: the payload's memory no longer holds what was written (its
+ * owner changed it during the save), so the file is not what the caller
+ * meant to save. */
+#define CKPT_SEAL_CHANGED ESTALE
+
 /* After the whole file was written: the checksum (waits for the hash
- * thread, or hashes calling @writeback chunk by chunk). FALSE if
- * @cancellable was cancelled on the way (no checksum). Only when
- * ckpt_seal_pending(). */
-gboolean         ckpt_seal_finish           (CkptSeal      *seal,
+ * thread, or hashes calling @writeback chunk by chunk: then the checksum
+ * is of the bytes in the file, compared with the payload's memory on the
+ * way). Returns 0, ECANCELED if @cancellable was cancelled on the way,
+ * CKPT_SEAL_CHANGED, or an errno value of @writeback (no checksum but
+ * with 0). Only when ckpt_seal_pending(). */
+int              ckpt_seal_finish           (CkptSeal      *seal,
                                              CkptSealWritebackFunc writeback,
                                              gpointer       user_data,
                                              GCancellable  *cancellable,

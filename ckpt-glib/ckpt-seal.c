@@ -166,7 +166,31 @@ ckpt_seal_pending (CkptSeal *seal)
   return seal->pending;
 }
 
-static gboolean
+typedef struct
+{
+  const guint8 *file;      /* the chunk as read back from the file */
+  gboolean      same;
+} Compare;
+
+static void
+compare_range (const guint8 *data,
+               gsize         size,
+               gpointer      user_data)
+{
+  Compare *compare = user_data;
+
+  if (compare->same && memcmp (compare->file, data, size) != 0)
+    compare->same = FALSE;
+  compare->file += size;
+}
+
+/* The checksum of the file's bytes as read back, chunk by chunk while the
+ * disk writes them: so it is the checksum of what is in the file, whatever
+ * the payload's owner does to its memory meanwhile (a tensor over a numpy
+ * buffer that a training loop keeps updating during an async save); and
+ * the file must hold what the payload holds, else the save fails
+ * (CKPT_SEAL_CHANGED) rather than store something the caller never had. */
+static int
 hash_during_writeback (CkptSeal              *seal,
                        CkptSealWritebackFunc  writeback,
                        gpointer               user_data,
@@ -176,32 +200,47 @@ hash_during_writeback (CkptSeal              *seal,
   gsize header_size, payload_size = ckpt_payload_get_size (seal->payload), offset;
   const guint8 *head = g_bytes_get_data (seal->header, &header_size);
   CkptFormatChecksum *checksum = ckpt_format_checksum_begin (head, header_size);
+  g_autofree guint8 *buffer = g_malloc (MIN ((gsize) WRITEBACK_CHUNK, MAX (payload_size, 1)));
 
   for (offset = 0; offset < payload_size; offset += WRITEBACK_CHUNK)
     {
       gsize length = MIN ((gsize) WRITEBACK_CHUNK, payload_size - offset);
+      Compare compare = { buffer, TRUE };
+      int err;
 
       if (g_cancellable_is_cancelled (cancellable))
         {
           ckpt_format_checksum_free (checksum);
-          return FALSE;
+          return ECANCELED;
         }
-      /* Queue this chunk's writeback, then hash it while the disk writes. */
-      writeback ((goffset) (header_size + offset), length, user_data);
-      ckpt_payload_foreach_range (seal->payload, offset, length, hash_range, checksum);
+      /* Queue this chunk's writeback and read it back, then hash it while
+       * the disk writes. */
+      err = writeback ((goffset) (header_size + offset), length, buffer, user_data);
+      if (err == 0)
+        {
+          ckpt_payload_foreach_range (seal->payload, offset, length, compare_range, &compare);
+          if (!compare.same)
+            err = CKPT_SEAL_CHANGED;
+        }
+      if (err != 0)
+        {
+          ckpt_format_checksum_free (checksum);
+          return err;
+        }
+      ckpt_format_checksum_update (checksum, buffer, length);
     }
   *out_digest = ckpt_format_checksum_finish (checksum);
-  return TRUE;
+  return 0;
 }
 
-gboolean
+int
 ckpt_seal_finish (CkptSeal              *seal,
                   CkptSealWritebackFunc  writeback,
                   gpointer               user_data,
                   GCancellable          *cancellable,
                   guint64               *out_digest)
 {
-  g_return_val_if_fail (seal->pending, FALSE);
+  g_return_val_if_fail (seal->pending, EINVAL);
 
   seal->pending = FALSE;
   if (seal->thread != NULL)
@@ -210,9 +249,9 @@ ckpt_seal_finish (CkptSeal              *seal,
       /* The thread only stops early when aborted, before this. */
       g_assert (seal->done);
       *out_digest = seal->digest;
-      return TRUE;
+      return 0;
     }
-  g_return_val_if_fail (writeback != NULL, FALSE);
+  g_return_val_if_fail (writeback != NULL, EINVAL);
   return hash_during_writeback (seal, writeback, user_data, cancellable, out_digest);
 }
 

@@ -259,18 +259,35 @@ exists_error (LocalStorage  *self,
 /* CkptSealWritebackFunc: sync_file_range() returns once the requests are
  * queued (it blocks while the device's queue is full), so the seal hashes
  * the range while the disk writes it. @data is the file descriptor. */
-static void
+static int
 start_writeback (goffset  offset,
                  gsize    length,
+                 guint8  *buffer,
                  gpointer data)
 {
   int fd = GPOINTER_TO_INT (data);
   off_t start = MAX ((off_t) offset, (off_t) FIRST_PAGE);
   off_t end = (off_t) offset + (off_t) length;
+  gsize done = 0;
 
   /* A hint: the fsync after it is what makes the file durable. */
   if (end > start)
     (void) sync_file_range (fd, start, end - start, SYNC_FILE_RANGE_WRITE);
+
+  /* The chunk as it is in the file (from the page cache). */
+  while (done < length)
+    {
+      ssize_t n = pread (fd, buffer + done, length - done, (off_t) offset + (off_t) done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return errno;
+      if (n == 0)
+        return EIO;
+      done += (gsize) n;
+    }
+  return 0;
 }
 #endif
 
@@ -315,7 +332,7 @@ local_commit (CkptStorageTxn         *base,
   if (!(self->parent.flags & CKPT_STORAGE_FLAGS_NO_TMPFILE) && ckpt_local_have_proc_fd ())
     {
       do
-        fd = CKPT_INJECT (CKPT_FAULT_OPEN, openat (txn->dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666));
+        fd = CKPT_INJECT (CKPT_FAULT_OPEN, openat (txn->dir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666));
       while (fd < 0 && errno == EINTR);
 
       /* File systems without O_TMPFILE take the named path below; any other
@@ -334,7 +351,7 @@ local_commit (CkptStorageTxn         *base,
           temp_name = ckpt_storage_build_temp_name (self->parent.prefix, round_num);
           fd = CKPT_INJECT (CKPT_FAULT_OPEN,
                             openat (txn->dir_fd, temp_name,
-                                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
+                                    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666));
           if (fd < 0 && errno != EEXIST && errno != EINTR)
             break;
         }
@@ -370,12 +387,11 @@ local_commit (CkptStorageTxn         *base,
       guint64 digest;
 
 #if CAN_START_WRITEBACK
-      if (!ckpt_seal_finish (seal, start_writeback, GINT_TO_POINTER (fd), cancellable, &digest))
+      err = ckpt_seal_finish (seal, start_writeback, GINT_TO_POINTER (fd), cancellable, &digest);
 #else
-      if (!ckpt_seal_finish (seal, NULL, NULL, cancellable, &digest))
+      err = ckpt_seal_finish (seal, NULL, NULL, cancellable, &digest);
 #endif
-        err = ECANCELED;
-      else
+      if (err == 0)
         err = write_checksum (fd, digest);
     }
   if (err == 0 && durable && CKPT_INJECT (CKPT_FAULT_FSYNC_FILE, fsync (fd)) != 0)
@@ -433,6 +449,14 @@ local_commit (CkptStorageTxn         *base,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                    "Saving checkpoint ‘%s%s%s’ was cancelled", self->root_path,
                    G_DIR_SEPARATOR_S, name);
+      return FALSE;
+    }
+  if (err == CKPT_SEAL_CHANGED)
+    {
+      g_set_error (error, CKPT_ERROR, CKPT_ERROR_FAILED,
+                   "Cannot save checkpoint ‘%s%s%s’: the state changed while it was being "
+                   "written (its memory was modified during the save); nothing was saved",
+                   self->root_path, G_DIR_SEPARATOR_S, name);
       return FALSE;
     }
   if (err != 0)

@@ -1113,6 +1113,73 @@ add_storage_test (const char       *name,
               fixture_setup, func, fixture_teardown);
 }
 
+/* Sealing during the writeback hashes the bytes as they are in the file,
+ * and refuses (CKPT_SEAL_CHANGED) a payload whose memory no longer holds
+ * what was written: its owner changed it during the save. */
+static int
+read_back_from (goffset  offset,
+                gsize    length,
+                guint8  *buffer,
+                gpointer data)
+{
+  GBytes *file = data;
+
+  g_assert_cmpuint ((gsize) offset + length, <=, g_bytes_get_size (file));
+  memcpy (buffer, (const guint8 *) g_bytes_get_data (file, NULL) + offset, length);
+  return 0;
+}
+
+static void
+test_seal_changed (void)
+{
+  const gsize n = 20 * 1024 * 1024 + 5;   /* three writeback chunks */
+  g_autofree guint8 *memory = g_malloc (n);
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GBytes) header = NULL;
+  g_autoptr(GBytes) payload_bytes = NULL;
+  g_autoptr(GBytes) expected = NULL;
+  g_autoptr(GBytes) file = NULL;
+  g_autoptr(CkptPayload) payload = NULL;
+  guint64 digest = 0;
+  gsize i;
+
+  for (i = 0; i < n; i++)
+    memory[i] = (guint8) (i * 13);
+  state = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, memory, n,
+                                                       TRUE, NULL, NULL));
+  ckpt_format_encode (state, 1, 1, NULL, CKPT_FORMAT_ENCODE_UNSEALED, &header, &payload_bytes);
+  payload = ckpt_payload_new (payload_bytes);
+  expected = ckpt_format_encode_bytes (state, 1, 1, CKPT_FORMAT_ENCODE_NONE);
+  /* What a writer put in the file: header then payload, as they were. */
+  {
+    GByteArray *bytes = g_byte_array_new ();
+
+    g_byte_array_append (bytes, g_bytes_get_data (header, NULL), g_bytes_get_size (header));
+    g_byte_array_append (bytes, memory, n);
+    file = g_byte_array_free_to_bytes (bytes);
+  }
+
+  /* Unchanged: the checksum of the file, the one a sealed encoding has. */
+  {
+    g_autoptr(CkptSeal) seal = ckpt_seal_start (header, payload, CKPT_SEAL_DURING_WRITEBACK);
+
+    g_assert_true (ckpt_seal_pending (seal));
+    g_assert_cmpint (ckpt_seal_finish (seal, read_back_from, file, NULL, &digest), ==, 0);
+    g_assert_cmpuint (digest, ==,
+                      ckpt_test_get_le64 ((const guint8 *) g_bytes_get_data (expected, NULL) +
+                                          CKPT_FORMAT_OFFSET_CHECKSUM));
+  }
+
+  /* The owner changes its memory in the last chunk after the write. */
+  memory[n - 2] ^= 0x40;
+  {
+    g_autoptr(CkptSeal) seal = ckpt_seal_start (header, payload, CKPT_SEAL_DURING_WRITEBACK);
+
+    g_assert_cmpint (ckpt_seal_finish (seal, read_back_from, file, NULL, &digest), ==,
+                     CKPT_SEAL_CHANGED);
+  }
+}
+
 /* Two readers of a fresh storage (no cached listing yet): A reads the
  * directory, somebody changes it, B's lookup reads the events of that
  * change (with no listing to apply them to), then A offers its listing,
@@ -1260,6 +1327,7 @@ main (int   argc,
   g_test_add_func ("/ckpt/storage/names/round-trip", test_name_round_trip);
   g_test_add_func ("/ckpt/storage/names/temp", test_temp_name);
   g_test_add_func ("/ckpt/storage/default/readers-race", test_readers_race);
+  g_test_add_func ("/ckpt/storage/seal/changed-during-save", test_seal_changed);
 
   for (gsize i = 0; i < G_N_ELEMENTS (all_flags); i++)
     {
