@@ -211,6 +211,7 @@ ckpt_manager_check_not_superseded (CkptManager         *self,
   const gint64 *rounds;
   g_autofree char *where = NULL;
   gint64 oldest_newer = -1;
+  gboolean all_known;
 
   if (keep_newest == 0)
     return TRUE;
@@ -241,8 +242,9 @@ ckpt_manager_check_not_superseded (CkptManager         *self,
     return TRUE;
 
   /* It would be deleted if keep_newest of the newer ones are intact. */
+  all_known = ckpt_storage_txn_all_known_intact (txn);
   for (i = n_rounds; i > lo && n_intact < keep_newest; i--)
-    if (ckpt_storage_txn_all_known_intact (txn) || check_intact (rounds[i - 1], &check))
+    if (all_known || check_intact (rounds[i - 1], &check))
       {
         n_intact++;
         oldest_newer = rounds[i - 1];
